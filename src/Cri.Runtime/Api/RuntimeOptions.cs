@@ -1,0 +1,29 @@
+namespace Crisp.Runtime.Api;
+
+/// <summary>One OCI runtime the kubelet can select with runtime_handler.</summary>
+public sealed class RuntimeHandlerOptions
+{
+    public required string Name { get; init; }
+    /// <summary>Binary name (looked up on PATH) or absolute path.</summary>
+    public required string Path { get; init; }
+    /// <summary>The runtime's --root state directory.</summary>
+    public required string Root { get; init; }
+}
+
+/// <summary>Settings the daemon hands to the runtime library (mapped from crisp.toml).</summary>
+public sealed class RuntimeOptions
+{
+    /// <summary>Persistent state: containers/, sandboxes/, state.db.</summary>
+    public string Root { get; set; } = "/var/lib/crisp";
+    /// <summary>Volatile state (tmpfs): bundles, exit files, attach sockets, pinned namespaces.</summary>
+    public string StateDir { get; set; } = "/run/crisp";
+    public string DefaultHandler { get; set; } = "runc";
+    public List<RuntimeHandlerOptions> Handlers { get; set; } = [];
+    /// <summary>"cgroupfs" or "systemd".</summary>
+    public string CgroupDriver { get; set; } = "cgroupfs";
+    public string ConmonPath { get; set; } = "conmon";
+    public string CniConfDir { get; set; } = "/etc/cni/net.d";
+    public List<string> CniBinDirs { get; set; } = ["/usr/lib/cni", "/opt/cni/bin"];
+    /// <summary>Write a bridge conflist into an empty CniConfDir at start.</summary>
+    public bool CniWriteDefaultConfig { get; set; }
+}
