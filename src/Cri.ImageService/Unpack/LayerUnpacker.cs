@@ -1,0 +1,99 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Crisp.ImageService.Api;
+using Crisp.ImageService.Content;
+using Crisp.ImageService.Manifests;
+using Microsoft.Extensions.Logging;
+using ZstdSharp;
+
+namespace Crisp.ImageService.Unpack;
+
+/// <summary>
+/// One pass from a layer's compressed bytes to its files: verify the compressed digest and size
+/// as the bytes stream past, decompress, hash the uncompressed tar for the diff ID, and extract.
+/// No temporary tarball exists; a layer whose digest, size or diff ID is wrong fails after its
+/// last byte, and the caller throws the half-written snapshot away.
+/// </summary>
+public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
+{
+    private const int TarReadBufferSize = 64 * 1024;
+
+    /// <summary>What an unpack produced, for progress logs.</summary>
+    public readonly record struct Result(long CompressedBytes, long UncompressedBytes, int Entries);
+
+    /// <param name="compressed">The layer blob as it arrives; read to its end and disposed by the caller.</param>
+    /// <param name="layer">The manifest's descriptor: digest, size and media type (compression).</param>
+    /// <param name="diffId">The config's rootfs.diff_ids entry the uncompressed tar must hash to.</param>
+    /// <param name="description">Names the layer and its origin, e.g. "layer sha256:… of registry R repository X".</param>
+    public async Task<Result> UnpackAsync(
+        Stream compressed, Descriptor layer, string diffId, string targetDirectory, string description, CancellationToken cancellationToken)
+    {
+        if (!MediaTypes.TryGetCompression(layer.MediaType, out LayerCompression compression))
+        {
+            throw new ImageServiceException(ImageErrorKind.InvalidArgument, $"{description}: unsupported layer media type \"{layer.MediaType}\"");
+        }
+
+        var verified = new DigestVerifyingStream(compressed, layer.Digest, layer.Size, description, leaveOpen: true);
+        Stream decompressed = compression switch
+        {
+            LayerCompression.Gzip => new GZipStream(verified, CompressionMode.Decompress, leaveOpen: true),
+            LayerCompression.Zstd => new DecompressionStream(verified, bufferSize: 0, checkEndOfStream: true, leaveOpen: true),
+            _ => verified,
+        };
+        var diff = new HashingReadStream(decompressed);
+        // The tar reader asks for 512-byte headers; a buffer keeps those from each becoming a decompressor call.
+        var buffered = new BufferedStream(diff, TarReadBufferSize);
+        var extractor = new LayerExtractor(targetDirectory, logger);
+        try
+        {
+            await extractor.ExtractAsync(buffered, cancellationToken).ConfigureAwait(false);
+            // Tar ends with zero blocks and often padding after them; the digests cover every byte.
+            await DrainAsync(buffered, cancellationToken).ConfigureAwait(false);
+            if (!verified.Verified) await verified.DrainAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (LayerEntryRefusedException refused)
+        {
+            throw new ImageServiceException(ImageErrorKind.DataLoss, $"{description}: refused {refused.Message}");
+        }
+        catch (LayerWriteException failed)
+        {
+            throw new ImageServiceException(failed.OutOfSpace ? ImageErrorKind.ResourceExhausted : ImageErrorKind.Internal,
+                $"{description}: writing {failed.Message}", failed.InnerException);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException or ZstdException)
+        {
+            string where = extractor.CurrentEntry is { } entry ? $" at entry \"{entry}\"" : "";
+            throw new ImageServiceException(ImageErrorKind.DataLoss,
+                $"{description}: corrupt {compression} tar stream{where} after {verified.BytesRead} bytes ({ex.Message})", ex);
+        }
+        finally
+        {
+            await buffered.DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(decompressed, verified)) await decompressed.DisposeAsync().ConfigureAwait(false);
+            await verified.DisposeAsync().ConfigureAwait(false);
+        }
+
+        string actualDiffId = diff.Digest();
+        if (actualDiffId != diffId)
+        {
+            throw new ImageServiceException(ImageErrorKind.DataLoss,
+                $"{description}: uncompressed content does not match the config's diff ID {diffId} (got {actualDiffId})");
+        }
+        return new Result(verified.BytesRead, diff.BytesRead, extractor.EntryCount);
+    }
+
+    private static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(TarReadBufferSize);
+        try
+        {
+            while (await stream.ReadAsync(scratch.AsMemory(), cancellationToken).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+}
