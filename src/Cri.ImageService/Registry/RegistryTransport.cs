@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using Crisp.ImageService.Api;
+using Microsoft.Extensions.Logging;
+
+namespace Crisp.ImageService.Registry;
+
+/// <summary>
+/// Sends distribution-API requests: picks http or https per endpoint, authenticates, retries
+/// transient failures with backoff. Shared by every pull; pooled connections are reused.
+/// </summary>
+internal sealed class RegistryTransport : IDisposable
+{
+    private const string Https = "https";
+    private const string Http = "http";
+
+    private readonly HttpClient _verifiedClient;
+    private readonly HttpClient _unverifiedClient;
+    private readonly RegistryAuthenticator _authenticator;
+    private readonly RetryPolicy _retry;
+    private readonly RegistryClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    // Insecure registries that do not speak TLS at all: remembered so each request does not fail over again.
+    private readonly ConcurrentDictionary<string, string> _schemes = new(StringComparer.Ordinal);
+
+    public RegistryTransport(RegistryClientOptions options, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _retry = new RetryPolicy(options);
+        _authenticator = new RegistryAuthenticator(_retry, time, logger);
+        _verifiedClient = CreateClient(verifyTls: true);
+        _unverifiedClient = CreateClient(verifyTls: false);
+    }
+
+    public RetryPolicy Retry => _retry;
+
+    private HttpClient CreateClient(bool verifyTls)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = _options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            MaxConnectionsPerServer = 32,
+            AutomaticDecompression = DecompressionMethods.None,
+            // Blob downloads are commonly redirected to object storage; the handler drops the
+            // Authorization header on redirects, so credentials stay with the registry.
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = 10,
+            UseCookies = false,
+            UseProxy = true,
+        };
+        if (!verifyTls)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                // registries.conf "insecure = true" means exactly this: the certificate is not checked.
+                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+            };
+        }
+        var client = new HttpClient(handler, disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(_options.UserAgent);
+        return client;
+    }
+
+    private HttpClient ClientFor(RegistryEndpoint endpoint) => endpoint.Insecure ? _unverifiedClient : _verifiedClient;
+
+    private string SchemeFor(RegistryEndpoint endpoint) =>
+        endpoint.IsLoopback ? Http : _schemes.GetValueOrDefault(endpoint.Host, Https);
+
+    /// <summary>
+    /// Sends GET <paramref name="path"/> (e.g. "/v2/library/busybox/manifests/latest") and returns
+    /// the response once its headers arrived. 401, 403 and transient statuses that outlive the
+    /// retries become <see cref="ImageServiceException"/>; every other status is the caller's to judge.
+    /// </summary>
+    public async Task<HttpResponseMessage> GetAsync(RequestTarget target, string path, Action<HttpRequestMessage>? configure, CancellationToken ct)
+    {
+        HttpClient client = ClientFor(target.Endpoint);
+        bool answeredChallenge = false;
+        AuthenticationHeaderValue? authorization = null;
+        bool haveAuthorization = false;
+        string what = $"GET {target.Host}{path}";
+
+        for (int attempt = 1; ; )
+        {
+            string scheme = SchemeFor(target.Endpoint);
+            Uri uri = new($"{scheme}://{target.Host}{path}");
+            HttpResponseMessage? response = null;
+            try
+            {
+                if (!haveAuthorization)
+                {
+                    authorization = await _authenticator.AuthorizeAsync(target, client, ct).ConfigureAwait(false);
+                    haveAuthorization = true;
+                }
+                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                request.Headers.Authorization = authorization;
+                configure?.Invoke(request);
+
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    timeout.CancelAfter(_options.ResponseTimeout);
+                    response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                }
+
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    if (answeredChallenge)
+                    {
+                        throw RegistryErrors.Refused(target, CredentialMaterial.From(target.Credentials));
+                    }
+                    AuthenticationHeaderValue? answer = await _authenticator.OnUnauthorizedAsync(target, response, client, ct).ConfigureAwait(false);
+                    if (answer is null)
+                    {
+                        throw RegistryErrors.Refused(target, CredentialMaterial.From(target.Credentials));
+                    }
+                    response.Dispose();
+                    response = null;
+                    authorization = answer;
+                    answeredChallenge = true;
+                    continue;
+                }
+                if (response.StatusCode == HttpStatusCode.Forbidden)
+                {
+                    throw RegistryErrors.Forbidden(target);
+                }
+                if (RetryPolicy.IsTransientStatus(response.StatusCode))
+                {
+                    string reason = $"HTTP {(int)response.StatusCode}";
+                    if (attempt >= _retry.MaxAttempts)
+                    {
+                        throw new ImageServiceException(
+                            response.StatusCode == HttpStatusCode.TooManyRequests ? ImageErrorKind.ResourceExhausted : ImageErrorKind.Unavailable,
+                            $"registry {target.Host} answered {reason} for {path} after {attempt} attempts");
+                    }
+                    TimeSpan delay = _retry.Delay(attempt, RetryAfter(response));
+                    response.Dispose();
+                    response = null;
+                    RegistryLog.Retrying(_logger, "GET", uri.GetLeftPart(UriPartial.Path), attempt, _retry.MaxAttempts, (long)delay.TotalMilliseconds, reason);
+                    await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                    attempt++;
+                    continue;
+                }
+                HttpResponseMessage result = response;
+                response = null;
+                return result;
+            }
+            catch (HttpRequestException e) when (scheme == Https && target.Endpoint.Insecure && !ct.IsCancellationRequested)
+            {
+                // containerd's behaviour for insecure registries: TLS first, plain HTTP if that fails.
+                RegistryLog.FallingBackToHttp(_logger, target.Host, e.Message);
+                _schemes[target.Host] = Http;
+            }
+            catch (Exception e) when (e is not ImageServiceException && RetryPolicy.IsTransient(e, ct))
+            {
+                string reason = e is OperationCanceledException ? $"no response within {_options.ResponseTimeout.TotalSeconds:0} s" : e.Message;
+                if (attempt >= _retry.MaxAttempts)
+                {
+                    throw new ImageServiceException(
+                        e is OperationCanceledException ? ImageErrorKind.DeadlineExceeded : ImageErrorKind.Unavailable,
+                        $"cannot reach registry {target.Host} ({what}) after {attempt} attempts: {reason}", e);
+                }
+                TimeSpan delay = _retry.Delay(attempt);
+                RegistryLog.Retrying(_logger, "GET", uri.GetLeftPart(UriPartial.Path), attempt, _retry.MaxAttempts, (long)delay.TotalMilliseconds, reason);
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                attempt++;
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ImageServiceException(ImageErrorKind.Unavailable, $"cannot reach registry {target.Host} ({what}): {e.Message}", e);
+            }
+            finally
+            {
+                response?.Dispose();
+            }
+        }
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        RetryConditionHeaderValue? retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+        if (retryAfter?.Date is { } date)
+        {
+            TimeSpan until = date - DateTimeOffset.UtcNow;
+            return until > TimeSpan.Zero ? until : null;
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _verifiedClient.Dispose();
+        _unverifiedClient.Dispose();
+    }
+}
