@@ -1,0 +1,8 @@
+namespace Crisp.E2E.Fixtures;
+
+public enum LayerCompression
+{
+    None,
+    Gzip,
+    Zstd,
+}

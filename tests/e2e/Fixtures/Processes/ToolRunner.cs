@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace Crisp.E2E.Fixtures;
+
+/// <summary>Runs short-lived command line tools to completion, capturing their output.</summary>
+public static class ToolRunner
+{
+    public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var commandLine = fileName + " " + string.Join(' ', startInfo.ArgumentList.Select(QuoteForDisplay));
+        using var process = Process.Start(startInfo)
+            ?? throw new InvalidOperationException($"could not start `{commandLine}`");
+        process.StandardInput.Close();
+        ExitCleanup.Track(process);
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return new ToolResult(commandLine, process.ExitCode, await stdout, await stderr);
+        }
+        catch (OperationCanceledException)
+        {
+            KillQuietly(process);
+            throw;
+        }
+        finally
+        {
+            ExitCleanup.Untrack(process);
+        }
+    }
+
+    /// <summary>Runs the tool and throws <see cref="ToolFailedException"/> unless it exits 0.</summary>
+    public static async Task<ToolResult> RunCheckedAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken = default) =>
+        (await RunAsync(fileName, arguments, cancellationToken)).EnsureSuccess();
+
+    internal static void KillQuietly(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone: nothing left to kill.
+        }
+    }
+
+    // Passwords in --creds are shown too; these are throwaway test credentials.
+    private static string QuoteForDisplay(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@,+".Contains(c)) ? argument : "'" + argument.Replace("'", "'\\''") + "'";
+}

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+
+namespace Crisp.E2E.Fixtures;
+
+/// <summary>
+/// A private docker-registry (distribution 2.8) on 127.0.0.1 with its own temp storage. Everything it created
+/// (process, storage, config) is removed on dispose, and the process is killed at test-process exit as a fallback.
+/// </summary>
+public sealed class RegistryFixture : IAsyncDisposable
+{
+    private const string RegistryBinary = "/usr/bin/docker-registry";
+    private const int MaxLogLines = 400;
+    private const int StartAttempts = 3;
+
+    private readonly Process _process;
+    private readonly string _rootDirectory;
+    private readonly ConcurrentQueue<string> _log;
+    private int _disposed;
+
+    private RegistryFixture(Process process, ConcurrentQueue<string> log, string rootDirectory, int port, string storageDirectory, string? username, string? password)
+    {
+        _process = process;
+        _log = log;
+        _rootDirectory = rootDirectory;
+        Port = port;
+        StorageDirectory = storageDirectory;
+        Username = username;
+        Password = password;
+    }
+
+    /// <summary>"127.0.0.1:PORT", the registry part of an image reference.</summary>
+    public string Host => $"127.0.0.1:{Port}";
+
+    public int Port { get; }
+
+    /// <summary>The registry's filesystem storage root (distribution's <c>rootdirectory</c>).</summary>
+    public string StorageDirectory { get; }
+
+    public string? Username { get; }
+
+    public string? Password { get; }
+
+    public bool RequiresAuth => Username is not null;
+
+    public Uri BaseUri => new($"http://{Host}/");
+
+    /// <summary>Credentials skopeo should use to push here, or null for an anonymous registry.</summary>
+    public BasicCredentials? Credentials => Username is null ? null : new BasicCredentials(Username, Password!);
+
+    /// <summary>The registry's recent stdout/stderr, for assertion messages.</summary>
+    public string RecentLog => string.Join('\n', _log);
+
+    public bool HasExited => _process.HasExited;
+
+    public string Reference(string repository, string tag = "latest") => $"{Host}/{repository}:{tag}";
+
+    /// <summary>
+    /// Where the registry keeps a blob's bytes on disk, so a test can corrupt or delete it behind the registry's back.
+    /// </summary>
+    public string BlobPath(string digest)
+    {
+        const string prefix = "sha256:";
+        if (!digest.StartsWith(prefix, StringComparison.Ordinal) || digest.Length != prefix.Length + 64)
+        {
+            throw new ArgumentException($"not a sha256 digest: '{digest}'", nameof(digest));
+        }
+
+        var hex = digest[prefix.Length..];
+        return Path.Combine(StorageDirectory, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
+    }
+
+    public static async Task<RegistryFixture> StartAsync(RegistryFixtureOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RegistryFixtureOptions();
+        var authEnabled = options.AuthEnabled;
+        var rootDirectory = Directory.CreateTempSubdirectory("crisp-e2e-registry-").FullName;
+        ExitCleanup.TrackDirectory(rootDirectory);
+        try
+        {
+            var storageDirectory = Path.Combine(rootDirectory, "storage");
+            Directory.CreateDirectory(storageDirectory);
+            string? htpasswdPath = null;
+            if (authEnabled)
+            {
+                htpasswdPath = Path.Combine(rootDirectory, "htpasswd");
+                await WriteHtpasswdAsync(htpasswdPath, options.Username!, options.Password!, cancellationToken);
+            }
+
+            Exception? lastFailure = null;
+            for (var attempt = 1; attempt <= StartAttempts; attempt++)
+            {
+                // Another process may grab the picked port before the registry binds it; a fresh port fixes that.
+                var port = FreeTcpPort.Pick();
+                var configPath = Path.Combine(rootDirectory, "config.yml");
+                await RegistryConfigFile.WriteAsync(configPath, port, storageDirectory, htpasswdPath, cancellationToken);
+                var log = new ConcurrentQueue<string>();
+                var process = StartProcess(configPath, log);
+                var fixture = new RegistryFixture(process, log, rootDirectory, port, storageDirectory, options.Username, options.Password);
+                try
+                {
+                    await fixture.WaitUntilServingAsync(options.StartTimeout, cancellationToken);
+                    return fixture;
+                }
+                catch (RegistryStartException failure)
+                {
+                    lastFailure = failure;
+                    fixture.StopProcess();
+                }
+                catch
+                {
+                    fixture.StopProcess();
+                    throw;
+                }
+            }
+
+            throw lastFailure!;
+        }
+        catch
+        {
+            RemoveDirectory(rootDirectory);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        StopProcess();
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // The kill was sent; a zombie that takes longer must not hang test teardown.
+        }
+
+        _process.Dispose();
+        RemoveDirectory(_rootDirectory);
+    }
+
+    private static async Task WriteHtpasswdAsync(string path, string username, string password, CancellationToken cancellationToken)
+    {
+        // distribution only accepts bcrypt entries (-B).
+        var result = await ToolRunner.RunCheckedAsync("htpasswd", ["-Bbn", username, password], cancellationToken);
+        await File.WriteAllTextAsync(path, result.StandardOutput.Trim() + "\n", cancellationToken);
+    }
+
+    private static Process StartProcess(string configPath, ConcurrentQueue<string> log)
+    {
+        var startInfo = new ProcessStartInfo(RegistryBinary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add("serve");
+        startInfo.ArgumentList.Add(configPath);
+        // Stray REGISTRY_* variables in the test environment would silently override the config file.
+        foreach (var name in startInfo.Environment.Keys.Where(k => k.StartsWith("REGISTRY_", StringComparison.Ordinal)).ToList())
+        {
+            startInfo.Environment.Remove(name);
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"could not start {RegistryBinary}");
+        }
+
+        ExitCleanup.Track(process);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Append(ConcurrentQueue<string> log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        log.Enqueue(line);
+        while (log.Count > MaxLogLines && log.TryDequeue(out _))
+        {
+        }
+    }
+
+    private async Task WaitUntilServingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        var probe = new Uri(BaseUri, "v2/");
+        string lastError = "no answer yet";
+        while (deadline.Elapsed < timeout)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process.HasExited)
+            {
+                throw new RegistryStartException($"docker-registry on {Host} exited with {_process.ExitCode} before serving. Log:\n{RecentLog}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(probe, cancellationToken);
+                // 401 is the healthy answer of a registry with auth enabled.
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
+                {
+                    return;
+                }
+
+                lastError = $"GET /v2/ answered {(int)response.StatusCode}";
+            }
+            catch (HttpRequestException e)
+            {
+                lastError = e.Message;
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                lastError = "GET /v2/ timed out";
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new RegistryStartException($"docker-registry on {Host} did not serve /v2/ within {timeout} ({lastError}). Log:\n{RecentLog}");
+    }
+
+    private void StopProcess()
+    {
+        ToolRunner.KillQuietly(_process);
+        ExitCleanup.Untrack(_process);
+    }
+
+    private static void RemoveDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        ExitCleanup.UntrackDirectory(path);
+    }
+
+    private sealed class RegistryStartException(string message) : Exception(message);
+}
