@@ -18,6 +18,7 @@ public sealed class RegistryFixture : IAsyncDisposable
     private readonly string _rootDirectory;
     private readonly ConcurrentQueue<string> _log;
     private int _disposed;
+    private bool _exitedAtDispose;
 
     private RegistryFixture(Process process, ConcurrentQueue<string> log, string rootDirectory, int port, string storageDirectory, string? username, string? password)
     {
@@ -52,7 +53,8 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>The registry's recent stdout/stderr, for assertion messages.</summary>
     public string RecentLog => string.Join('\n', _log);
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>Whether the registry process is gone (crashed, or killed by dispose).</summary>
+    public bool HasExited => Volatile.Read(ref _disposed) != 0 ? _exitedAtDispose : _process.HasExited;
 
     public string Reference(string repository, string tag = "latest") => $"{Host}/{repository}:{tag}";
 
@@ -141,6 +143,7 @@ public sealed class RegistryFixture : IAsyncDisposable
             // The kill was sent; a zombie that takes longer must not hang test teardown.
         }
 
+        _exitedAtDispose = _process.HasExited;
         _process.Dispose();
         RemoveDirectory(_rootDirectory);
     }
