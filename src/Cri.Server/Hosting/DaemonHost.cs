@@ -1,0 +1,125 @@
+using Crisp.ImageService;
+using Crisp.ImageService.Api;
+using Crisp.Runtime;
+using Crisp.Runtime.Api;
+using Crisp.Server.Config;
+using Crisp.Server.Services.Image;
+using Crisp.Server.Services.Runtime;
+using Crisp.Server.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Crisp.Server.Hosting;
+
+/// <summary>Wires the daemon: Kestrel on the unix socket, gRPC services, telemetry and the two libraries.</summary>
+public static class DaemonHost
+{
+    public static WebApplication Build(CrispConfig config)
+    {
+        // Our own flags were already parsed; do not let the host reinterpret them.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(ParseLevel(config.LogLevel));
+        // Kestrel and routing chatter is noise at info; keep our own categories at the configured level.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenUnixSocket(config.GrpcSocket, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.MaxRequestBodySize = config.GrpcMaxMessageBytes;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.GrpcShutdownTimeoutSeconds));
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = (int)config.GrpcMaxMessageBytes;
+            grpc.MaxSendMessageSize = (int)config.GrpcMaxMessageBytes;
+            grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<RpcInterceptor>();
+        });
+
+        AddTelemetry(builder.Services, config);
+
+        builder.Services.AddSingleton(new DaemonContext(config));
+        builder.Services.AddCrispImageService(ImageOptions(config));
+        builder.Services.AddCrispRuntime(RuntimeOptions(config));
+
+        var app = builder.Build();
+        app.MapGrpcService<CrispRuntimeService>();
+        app.MapGrpcService<CrispImageService>();
+        return app;
+    }
+
+    private static void AddTelemetry(IServiceCollection services, CrispConfig config)
+    {
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("crisp", serviceVersion: DaemonVersion.Version));
+        var otlp = config.TracingOtlpEndpoint;
+
+        otel.WithTracing(tracing =>
+        {
+            tracing.AddSource(CrispTelemetry.Name);
+            if (otlp.Length > 0) tracing.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+        });
+        otel.WithMetrics(metrics =>
+        {
+            metrics.AddMeter(CrispTelemetry.Name);
+            if (config.MetricsPrometheusAddress.Length > 0)
+            {
+                var address = config.MetricsPrometheusAddress;
+                var colon = address.LastIndexOf(':');
+                metrics.AddPrometheusHttpListener(o =>
+                {
+                    o.Host = address[..colon];
+                    o.Port = int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                });
+            }
+            if (otlp.Length > 0) metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+        });
+    }
+
+    private static ImageServiceOptions ImageOptions(CrispConfig config) => new()
+    {
+        Root = Path.Combine(config.Root, "images"),
+        RegistriesConfPath = config.ImageRegistriesConf,
+        RegistriesConfDir = config.ImageRegistriesConfDir,
+        MaxConcurrentDownloads = (int)config.ImageMaxConcurrentDownloads,
+        PullProgressTimeout = TimeSpan.FromSeconds(config.ImagePullProgressTimeoutSeconds),
+        PinnedImages = config.ImagePinnedImages,
+    };
+
+    private static RuntimeOptions RuntimeOptions(CrispConfig config) => new()
+    {
+        Root = config.Root,
+        StateDir = config.StateDir,
+        DefaultHandler = config.RuntimeDefaultHandler,
+        Handlers = config.RuntimeHandlers
+            .Select(h => new RuntimeHandlerOptions { Name = h.Name, Path = h.Path, Root = h.Root })
+            .ToList(),
+        CgroupDriver = config.RuntimeCgroupDriver,
+        ConmonPath = config.RuntimeConmonPath,
+        CniConfDir = config.NetworkCniConfDir,
+        CniBinDirs = config.NetworkCniBinDirs,
+        CniWriteDefaultConfig = config.NetworkWriteDefaultCniConfig,
+    };
+
+    private static LogLevel ParseLevel(string level) => level switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "warn" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        _ => LogLevel.Information,
+    };
+}

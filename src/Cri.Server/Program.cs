@@ -1,0 +1,41 @@
+using Crisp.Server.Config;
+using Crisp.Server.Hosting;
+using Crisp.Server.Telemetry;
+
+namespace Crisp.Server;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        CrispConfig config;
+        try
+        {
+            var commandLine = ConfigLoader.ParseCommandLine(args);
+            if (commandLine.ShowHelp) { Console.Out.Write(ConfigDocumentation.Help()); return 0; }
+            if (commandLine.PrintDefaultConfig) { Console.Out.Write(ConfigDocumentation.DefaultToml()); return 0; }
+            if (commandLine.ShowVersion) { Console.Out.WriteLine($"crispd {DaemonVersion.Version}"); return 0; }
+            config = ConfigLoader.Load(commandLine);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"crispd: invalid configuration: {e.Message}");
+            return 2;
+        }
+
+        try
+        {
+            SocketPreparation.Prepare(config.GrpcSocket);
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"crispd: cannot listen on {config.GrpcSocket}: {e.Message}");
+            return 1;
+        }
+
+        var app = DaemonHost.Build(config);
+        app.Lifetime.ApplicationStarted.Register(() => SocketPreparation.RestrictPermissions(config.GrpcSocket));
+        await app.RunAsync();
+        return 0;
+    }
+}
