@@ -2,6 +2,7 @@ using Crisp.ImageService;
 using Crisp.ImageService.Api;
 using Crisp.Runtime;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Network;
 using Crisp.Server.Config;
 using Crisp.Server.Services.Image;
 using Crisp.Server.Services.Runtime;
@@ -56,6 +57,12 @@ public static class DaemonHost
         builder.Services.AddCrispRuntime(RuntimeOptions(config));
 
         var app = builder.Build();
+        if (config.NetworkWriteDefaultCniConfig)
+        {
+            var written = DefaultCniConfig.WriteIfMissing(config.NetworkCniConfDir);
+            if (written is not null)
+                app.Logger.LogInformation("No CNI config in {CniConfDir}: wrote the default bridge network {File}", config.NetworkCniConfDir, written);
+        }
         app.MapGrpcService<CrispRuntimeService>();
         app.MapGrpcService<CrispImageService>();
         return app;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test project and ends with one line counting passed, failed and skipped tests.
+# Exits non-zero when any test failed or a test project failed to run.
+set -uo pipefail
+configuration="${1:-Release}"
+shift || true
+log="$(mktemp)"
+status=0
+
+projects=(tests/Cri.Server.Tests tests/Cri.ImageService.Tests tests/Cri.Runtime.Tests tests/e2e)
+for project in "${projects[@]}"; do
+  echo "=== $project"
+  dotnet test "$project" -c "$configuration" --no-build --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" \
+    | grep -E "^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message" || true
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+done
+
+# dotnet test prints one "Failed!/Passed! - Failed: N, Passed: N, Skipped: N" line per assembly.
+read -r passed failed skipped < <(grep -E "(Passed|Failed)! +- +Failed:" "$log" | sed -E 's/.*Failed: *([0-9]+), *Passed: *([0-9]+), *Skipped: *([0-9]+).*/\2 \1 \3/' \
+  | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+runs=$(grep -cE "(Passed|Failed)! +- +Failed:" "$log" || true)
+rm -f "$log"
+if [[ "$runs" -lt ${#projects[@]} ]]; then
+  echo "test-summary: only $runs of ${#projects[@]} test projects reported results" >&2
+  status=1
+fi
+[[ "$failed" -eq 0 ]] || status=1
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,47 @@
+namespace Crisp.Runtime.Network;
+
+/// <summary>
+/// A working network for a single-node user who has no CNI config yet: a bridge with host-local
+/// IPAM on a private pod CIDR and portmap for hostPorts. Written only into a directory holding
+/// no valid config, so it never overrides an operator's choice.
+/// </summary>
+public static class DefaultCniConfig
+{
+    public const string FileName = "10-crisp-bridge.conflist";
+    public const string BridgeName = "crisp0";
+    public const string PodSubnet = "10.89.0.0/16";
+
+    public const string Content = """
+        {
+          "cniVersion": "1.0.0",
+          "name": "crisp",
+          "plugins": [
+            {
+              "type": "bridge",
+              "bridge": "crisp0",
+              "isGateway": true,
+              "ipMasq": false,
+              "hairpinMode": true,
+              "ipam": {
+                "type": "host-local",
+                "routes": [{ "dst": "0.0.0.0/0" }],
+                "ranges": [[{ "subnet": "10.89.0.0/16" }]]
+              }
+            },
+            { "type": "portmap", "capabilities": { "portMappings": true } }
+          ]
+        }
+        """;
+
+    /// <summary>Writes the default conflist when the directory has no valid config; returns the file written, if any.</summary>
+    public static string? WriteIfMissing(string confDir)
+    {
+        if (CniConfigProbe.Probe(confDir).Ready) return null;
+        Directory.CreateDirectory(confDir);
+        var path = Path.Combine(confDir, FileName);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, Content + "\n");
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+}
