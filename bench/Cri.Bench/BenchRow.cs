@@ -1,0 +1,11 @@
+namespace Crisp.Bench;
+
+/// <summary>One line of the bench table: a measurement, optionally beside its reference and their ratio.</summary>
+public sealed record BenchRow(string Suite, string Measure, string Crisp, string Reference = "", string Ratio = "", string Note = "");
+
+/// <summary>A group of measurements taken side by side in one run.</summary>
+public interface IBenchSuite
+{
+    string Name { get; }
+    Task<IReadOnlyList<BenchRow>> RunAsync(CancellationToken cancellationToken);
+}
