@@ -1,0 +1,123 @@
+using Crisp.ImageService.Api;
+using Crisp.Interop;
+
+namespace Crisp.ImageService.Snapshots;
+
+/// <summary>
+/// Disk use of the snapshot tree (allocated bytes, inodes; hard links counted once) and the mount
+/// it lives on. Walking the tree is not free, so a result is reused briefly unless a pull or
+/// removal changed the tree.
+/// </summary>
+public sealed class SnapshotUsage(string snapshotsDirectory, string root, TimeProvider? time = null)
+{
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(5);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly SemaphoreSlim _walkGate = new(1, 1);
+    private FilesystemUsage? _cached;
+    private long _cachedAt;
+    private int _generation;
+    private int _cachedGeneration = -1;
+
+    /// <summary>Forgets the cached figure (the tree changed).</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
+
+    public async Task<FilesystemUsage> GetAsync(CancellationToken cancellationToken)
+    {
+        await _walkGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int generation = Volatile.Read(ref _generation);
+            if (_cached is { } cached && _time.GetElapsedTime(_cachedAt) < CacheLifetime && generation == _cachedGeneration) return cached;
+            FilesystemUsage usage = await Task.Run(() => Walk(cancellationToken), cancellationToken).ConfigureAwait(false);
+            _cached = usage;
+            _cachedAt = _time.GetTimestamp();
+            _cachedGeneration = generation;
+            return usage;
+        }
+        finally
+        {
+            _walkGate.Release();
+        }
+    }
+
+    private FilesystemUsage Walk(CancellationToken cancellationToken)
+    {
+        ulong bytes = 0;
+        ulong inodes = 0;
+        var seenLinks = new HashSet<ulong>();
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = 0,
+            IgnoreInaccessible = true,
+            ReturnSpecialDirectories = false,
+        };
+        foreach (string path in Directory.EnumerateFileSystemEntries(snapshotsDirectory, "*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Libc.EntryStatus? status;
+            try
+            {
+                status = Libc.StatNoFollow(path);
+            }
+            catch (SyscallException)
+            {
+                continue;
+            }
+            if (status is not { } entry) continue;
+            if (entry.LinkCount > 1 && !entry.IsDirectory && !seenLinks.Add(entry.Inode)) continue;
+            inodes++;
+            bytes += entry.Blocks * 512;
+        }
+        return new FilesystemUsage(MountpointOf(root), bytes, inodes);
+    }
+
+    /// <summary>The mount point of the filesystem holding <paramref name="path"/>, from /proc/self/mountinfo.</summary>
+    public static string MountpointOf(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string best = "/";
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+            {
+                string[] fields = line.Split(' ');
+                if (fields.Length < 5) continue;
+                string mountpoint = Unescape(fields[4]);
+                bool contains = mountpoint == "/" || full == mountpoint || full.StartsWith(mountpoint + "/", StringComparison.Ordinal);
+                if (contains && mountpoint.Length >= best.Length) best = mountpoint;
+            }
+        }
+        catch (IOException)
+        {
+            // Without mountinfo the root mount is the honest fallback.
+        }
+        return best;
+    }
+
+    // mountinfo escapes space, tab, newline and backslash as \ooo octal.
+    private static string Unescape(string field)
+    {
+        if (!field.Contains('\\')) return field;
+        var builder = new System.Text.StringBuilder(field.Length);
+        for (int i = 0; i < field.Length; i++)
+        {
+            if (field[i] == '\\' && i + 3 < field.Length && IsOctal(field.AsSpan(i + 1, 3)))
+            {
+                builder.Append((char)Convert.ToInt32(field.Substring(i + 1, 3), 8));
+                i += 3;
+            }
+            else
+            {
+                builder.Append(field[i]);
+            }
+        }
+        return builder.ToString();
+    }
+
+    private static bool IsOctal(ReadOnlySpan<char> digits)
+    {
+        foreach (char c in digits) if (c is < '0' or > '7') return false;
+        return true;
+    }
+}
