@@ -1,0 +1,31 @@
+using Crisp.Cri.V1;
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Cgroups;
+
+/// <summary>Naming is the driver's business; the filesystem work differs between v1 and v2.</summary>
+internal abstract class CgroupManagerBase(CgroupNaming naming) : ICgroupManager
+{
+    protected CgroupNaming Naming { get; } = naming;
+
+    public string Driver => Naming.Driver;
+    public abstract bool IsV2 { get; }
+
+    public string PodCgroupParent(string kubeletCgroupParent, string podUid) => Naming.PodCgroupParent(kubeletCgroupParent, podUid);
+    public string ContainerCgroupsPath(string podCgroupParent, string containerId) => Naming.ContainerCgroupsPath(podCgroupParent, containerId);
+    public string FilesystemPath(string cgroupsPath) => Naming.FilesystemPath(cgroupsPath);
+
+    public abstract Task EnsurePodCgroupAsync(string podCgroupParent, LinuxContainerResources? resources, CancellationToken ct);
+    public abstract Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct);
+    public abstract Task ApplyResourcesAsync(string cgroupsPath, LinuxContainerResources resources, CancellationToken ct);
+    public abstract Task RemoveAsync(string cgroupsPath, CancellationToken ct);
+
+    /// <summary>Joins a hierarchy root and a cgroup path without letting the path escape the root.</summary>
+    protected static string Under(string root, string relative)
+    {
+        var trimmed = relative.Trim('/');
+        if (trimmed.Split('/').Any(p => p == ".."))
+            throw RuntimeException.InvalidField("cgroups_path", $"\"{relative}\" must not contain \"..\"");
+        return trimmed.Length == 0 ? root : Path.Combine(root, trimmed);
+    }
+}

@@ -1,0 +1,44 @@
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Handlers;
+
+/// <summary>One configured OCI runtime (runc, crun) driven through its runc-compatible command line, under conmon.</summary>
+public interface IRuntimeHandler
+{
+    string Name { get; }
+
+    /// <summary>Absolute path of the runtime binary (empty when it was not found).</summary>
+    string BinaryPath { get; }
+
+    /// <summary>Probed once when the registry is built; never re-probed.</summary>
+    HandlerAvailability Availability { get; }
+
+    /// <summary>
+    /// Starts conmon, which runs `&lt;runtime&gt; create`; returns once the container is Created and its pid file is written.
+    /// Throws <see cref="RuntimeException"/> carrying the runtime's own error text when create fails.
+    /// </summary>
+    Task CreateAsync(ContainerLaunch launch, CancellationToken ct);
+
+    Task StartAsync(string containerId, CancellationToken ct);
+
+    /// <summary>Signals the container's init (or every process with <paramref name="all"/>); a container that is not running is not an error.</summary>
+    Task KillAsync(string containerId, int signal, bool all, CancellationToken ct);
+
+    /// <summary>Deletes the runtime's record of the container; an absent container is not an error.</summary>
+    Task DeleteAsync(string containerId, bool force, CancellationToken ct);
+
+    /// <summary>The runtime's state of the container, or null when the runtime does not know it.</summary>
+    Task<RuntimeState?> StateAsync(string containerId, CancellationToken ct);
+
+    /// <summary>Applies an OCI linux.resources JSON document to the running container (`update --resources -`).</summary>
+    Task UpdateResourcesAsync(string containerId, string linuxResourcesJson, CancellationToken ct);
+
+    /// <summary>
+    /// Runs a command in the container and collects its output. At the deadline the process is killed and the call
+    /// returns with <see cref="ExecResult.TimedOut"/>; a background child holding the pipes cannot hold it longer.
+    /// </summary>
+    Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct);
+
+    /// <summary>Asks the container's conmon to reopen its log file (after the kubelet rotated it).</summary>
+    Task ReopenLogAsync(string containerId, CancellationToken ct);
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Host;
+
+/// <summary>Detects, once at start, the host facts that decide how specs and cgroups are written.</summary>
+public static class HostFeatureDetector
+{
+    private const int CapSysResourceBit = 24;
+
+    public static HostFeatures Detect() => Detect(HostPaths.Default);
+
+    internal static HostFeatures Detect(HostPaths paths)
+    {
+        var status = SafeRead(paths.ProcSelfStatus) ?? "";
+        return new HostFeatures(
+            CgroupV2: CgroupLayoutDetector.Detect(paths.CgroupRoot) == CgroupLayout.Unified,
+            MinOomScoreAdj: DetectMinOomScoreAdj(status, paths.ProcSelfOomScoreAdj),
+            SeccompEnabled: DetectSeccomp(status, paths.ProcSysKernelSeccomp),
+            AppArmorEnabled: SafeRead(paths.AppArmorEnabled)?.Trim() == "Y",
+            SelinuxEnabled: File.Exists(paths.SelinuxEnforce));
+    }
+
+    /// <summary>
+    /// Without CAP_SYS_RESOURCE nobody can lower oom_score_adj below its current value (runc's create then dies
+    /// with "can't get final child's PID from pipe: EOF"), so the floor is what this process already has.
+    /// </summary>
+    internal static int DetectMinOomScoreAdj(string procStatus, string oomScoreAdjPath)
+    {
+        if (HasCapability(procStatus, "CapEff", CapSysResourceBit)) return -1000;
+        var current = SafeRead(oomScoreAdjPath);
+        return current is not null && int.TryParse(current.Trim(), CultureInfo.InvariantCulture, out var value) ? value : 0;
+    }
+
+    internal static bool HasCapability(string procStatus, string field, int bit)
+    {
+        var hex = StatusField(procStatus, field);
+        return hex is not null
+            && ulong.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask)
+            && (mask & (1UL << bit)) != 0;
+    }
+
+    private static bool DetectSeccomp(string procStatus, string procSysSeccompDir)
+    {
+        // The Seccomp field exists only on kernels built with CONFIG_SECCOMP; actions_avail additionally
+        // shows filter mode is usable.
+        if (StatusField(procStatus, "Seccomp") is null) return false;
+        return Directory.Exists(procSysSeccompDir) || File.Exists(Path.Combine(procSysSeccompDir, "actions_avail"));
+    }
+
+    internal static string? StatusField(string procStatus, string field)
+    {
+        foreach (var line in procStatus.Split('\n'))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return line[(field.Length + 1)..].Trim();
+        }
+        return null;
+    }
+
+    private static string? SafeRead(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Crisp.Runtime.Host;
+
+/// <summary>Where host facts are read from; tests point these at fixtures.</summary>
+internal sealed record HostPaths(
+    string ProcSelfStatus,
+    string ProcSelfOomScoreAdj,
+    string ProcSysKernelSeccomp,
+    string AppArmorEnabled,
+    string SelinuxEnforce,
+    string CgroupRoot)
+{
+    public static readonly HostPaths Default = new(
+        "/proc/self/status",
+        "/proc/self/oom_score_adj",
+        "/proc/sys/kernel/seccomp",
+        "/sys/module/apparmor/parameters/enabled",
+        "/sys/fs/selinux/enforce",
+        "/sys/fs/cgroup");
+}

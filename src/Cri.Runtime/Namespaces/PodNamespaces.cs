@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Crisp.Interop;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Handlers;
+using Crisp.Runtime.Host;
+using Microsoft.Extensions.Logging;
+
+namespace Crisp.Runtime.Namespaces;
+
+/// <summary>
+/// Pod-level namespaces held by bind-mounted namespace files (as CRI-O's pinns does) instead of an infra
+/// container: no pause image, no extra runtime create per pod, and the namespaces survive crispd restarts
+/// because the mounts do. The files live at &lt;dir&gt;/&lt;sandbox&gt;/{net,ipc,uts,pid}. util-linux `unshare`
+/// (essential on Debian) creates and pins them. A PID namespace dies with its init, so a shared pod PID
+/// namespace also gets a tiny holder: `unshare --pid --fork` running a reaping sh loop as the pod's pid 1 in its
+/// own session, detached from crispd; it is identified by pid and start time.
+/// </summary>
+public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNamespaces> logger)
+{
+    private const string HolderFile = "pid-holder";
+    private static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan HolderPinTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>pid 1 of the pod: reaps whatever is reparented to it and exits on SIGTERM.</summary>
+    private const string HolderScript = "trap 'exit 0' TERM; while :; do sleep 2147483647 & wait $!; done";
+
+    private readonly ConcurrentDictionary<string, Process> _holders = new(StringComparer.Ordinal);
+    private int _dirPrepared;
+
+    public string Directory => namespacesDir;
+
+    public string SandboxDir(string sandboxId)
+    {
+        if (sandboxId.Length == 0 || sandboxId.Contains('/') || sandboxId.Contains("..", StringComparison.Ordinal))
+            throw RuntimeException.InvalidField("pod_sandbox_id", $"\"{sandboxId}\" is not a valid id");
+        return Path.Combine(namespacesDir, sandboxId);
+    }
+
+    public async Task<PinnedNamespaces> CreateAsync(
+        string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)
+    {
+        var dir = SandboxDir(sandboxId);
+        PrepareDirectory();
+        System.IO.Directory.CreateDirectory(dir);
+        string? net = newNetwork ? Path.Combine(dir, "net") : null;
+        string? ipc = newIpc ? Path.Combine(dir, "ipc") : null;
+        string? uts = newUts ? Path.Combine(dir, "uts") : null;
+        string? pid = sharedPid ? Path.Combine(dir, "pid") : null;
+        try
+        {
+            if (net is not null || ipc is not null || uts is not null)
+                await PinAsync(sandboxId, net, ipc, uts, hostname, ct).ConfigureAwait(false);
+            ProcessIdentity? holder = null;
+            if (pid is not null)
+                holder = await StartPidHolderAsync(sandboxId, pid, ipc, uts, ct).ConfigureAwait(false);
+            LogPinned(logger, sandboxId, net is not null, ipc is not null, uts is not null, holder?.Pid ?? 0);
+            return new PinnedNamespaces(net, ipc, uts, pid, holder);
+        }
+        catch
+        {
+            await RemoveAsync(sandboxId, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The pinned files and holder a previous run left for this sandbox (after a restart), or null.</summary>
+    public PinnedNamespaces? Load(string sandboxId)
+    {
+        var dir = SandboxDir(sandboxId);
+        if (!System.IO.Directory.Exists(dir)) return null;
+        var mounts = MountInfo.MountPoints();
+        string? Pinned(string name)
+        {
+            var p = Path.Combine(dir, name);
+            return mounts.Contains(p) ? p : null;
+        }
+        return new PinnedNamespaces(Pinned("net"), Pinned("ipc"), Pinned("uts"), Pinned("pid"), ReadHolder(dir));
+    }
+
+    /// <summary>True when the pod's PID namespace holder is still the process that was started for it.</summary>
+    public bool IsPidHolderAlive(string sandboxId) => ReadHolder(SandboxDir(sandboxId)) is { } h && h.IsAlive();
+
+    /// <summary>Unmounts (lazily) and deletes the namespace files and stops the PID holder; idempotent.</summary>
+    public async Task RemoveAsync(string sandboxId, CancellationToken ct)
+    {
+        var dir = SandboxDir(sandboxId);
+        if (ReadHolder(dir) is { } holder && holder.IsAlive())
+        {
+            // unshare ignores SIGTERM while waiting; SIGKILL reaches the pod's init through --kill-child (PDEATHSIG),
+            // and the death of a PID namespace's init kills everything left in it.
+            Libc.Kill(holder.Pid, 9);
+        }
+        if (_holders.TryRemove(sandboxId, out var process))
+        {
+            using (process)
+            {
+                try { await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false); }
+                catch (TimeoutException) { LogHolderSlow(logger, sandboxId); }
+            }
+        }
+        if (!System.IO.Directory.Exists(dir)) return;
+        foreach (var name in new[] { "net", "ipc", "uts", "pid" })
+        {
+            var path = Path.Combine(dir, name);
+            // A file may have been mounted more than once if a create was retried.
+            while (Libc.Unmount(path, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
+        }
+        System.IO.Directory.Delete(dir, recursive: true);
+    }
+
+    private async Task PinAsync(string sandboxId, string? net, string? ipc, string? uts, string? hostname, CancellationToken ct)
+    {
+        var args = new List<string>();
+        foreach (var (flag, path) in new[] { ("--net", net), ("--ipc", ipc), ("--uts", uts) })
+        {
+            if (path is null) continue;
+            File.WriteAllBytes(path, []);
+            args.Add($"{flag}={path}");
+        }
+        // Runs inside the new namespaces: name the UTS namespace and bring up loopback in the network one.
+        var script = "set -e; "
+            + (uts is not null && !string.IsNullOrEmpty(hostname) ? "printf %s \"$1\" > /proc/sys/kernel/hostname; " : "")
+            + (net is not null ? "if command -v ip >/dev/null 2>&1; then ip link set lo up; fi; " : "")
+            + "true";
+        args.AddRange(["--", "/bin/sh", "-c", script, "crisp-pin", hostname ?? ""]);
+        var unshare = ExecutableLocator.Find("unshare")
+            ?? throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux unshare was not found; it is needed to create pod namespaces");
+        CommandResult result;
+        try
+        {
+            result = await CommandRunner.RunAsync(unshare, args, ct, timeout: SetupTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded, $"creating namespaces for pod sandbox {sandboxId}: {e.Message}", e);
+        }
+        if (!result.Succeeded)
+            throw new RuntimeException(RuntimeErrorKind.Internal,
+                $"creating namespaces for pod sandbox {sandboxId} failed (exit {result.ExitCode}): {result.ErrorText}");
+    }
+
+    private async Task<ProcessIdentity> StartPidHolderAsync(string sandboxId, string pidPath, string? ipc, string? uts, CancellationToken ct)
+    {
+        File.WriteAllBytes(pidPath, []);
+        var unshare = ExecutableLocator.Find("unshare")
+            ?? throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux unshare was not found; it is needed for a shared pod PID namespace");
+        var nsenter = ExecutableLocator.Find("nsenter");
+        var setsid = ExecutableLocator.Find("setsid");
+
+        // sh only to point stdio at /dev/null, so the holder never keeps crispd's output pipes open; every later
+        // step execs in place, so the started pid is unshare's.
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$@\" </dev/null >/dev/null 2>&1");
+        psi.ArgumentList.Add("crisp-pid-holder");
+        if (setsid is not null) psi.ArgumentList.Add(setsid);
+        if (ipc is not null || uts is not null)
+        {
+            if (nsenter is null) throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux nsenter was not found");
+            psi.ArgumentList.Add(nsenter);
+            if (ipc is not null) psi.ArgumentList.Add("--ipc=" + ipc);
+            if (uts is not null) psi.ArgumentList.Add("--uts=" + uts);
+            psi.ArgumentList.Add("--");
+        }
+        foreach (var a in new[] { unshare, "--pid=" + pidPath, "--fork", "--kill-child", "/bin/sh", "-c", HolderScript })
+            psi.ArgumentList.Add(a);
+
+        var process = Process.Start(psi)
+            ?? throw new RuntimeException(RuntimeErrorKind.Internal, $"could not start the PID namespace holder of pod sandbox {sandboxId}");
+        var identity = ProcessIdentity.Of(process.Id);
+        if (identity is null)
+        {
+            process.Dispose();
+            throw new RuntimeException(RuntimeErrorKind.Internal, $"PID namespace holder of pod sandbox {sandboxId} exited at once");
+        }
+        _holders[sandboxId] = process;
+        await File.WriteAllTextAsync(Path.Combine(SandboxDir(sandboxId), HolderFile), identity.Value.ToString(), ct).ConfigureAwait(false);
+
+        var deadline = DateTime.UtcNow + HolderPinTimeout;
+        while (!MountInfo.MountPoints().Contains(pidPath))
+        {
+            if (process.HasExited)
+                throw new RuntimeException(RuntimeErrorKind.Internal,
+                    $"PID namespace holder of pod sandbox {sandboxId} exited with {process.ExitCode} before pinning {pidPath}");
+            if (DateTime.UtcNow > deadline)
+                throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
+                    $"PID namespace holder of pod sandbox {sandboxId} did not pin {pidPath} within {HolderPinTimeout.TotalSeconds:0}s");
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+        return identity.Value;
+    }
+
+    private static ProcessIdentity? ReadHolder(string dir)
+    {
+        try { return ProcessIdentity.Parse(File.ReadAllText(Path.Combine(dir, HolderFile))); }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>
+    /// Like `ip netns`: the directory becomes a shared mount of itself, so removing a pin here also removes copies
+    /// that propagated into other mount namespaces, and the namespace can really go away.
+    /// </summary>
+    private void PrepareDirectory()
+    {
+        if (Interlocked.Exchange(ref _dirPrepared, 1) == 1) return;
+        System.IO.Directory.CreateDirectory(namespacesDir);
+        try
+        {
+            var full = Path.GetFullPath(namespacesDir).TrimEnd('/');
+            if (!MountInfo.MountPoints().Contains(full))
+                Libc.Mount(full, full, null, Libc.MS_BIND | Libc.MS_REC, null);
+            Libc.Mount(null, full, null, Libc.MS_SHARED | Libc.MS_REC, null);
+        }
+        catch (SyscallException e)
+        {
+            LogPrepareFailed(logger, namespacesDir, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pinned namespaces of pod sandbox {SandboxId}: net {Net}, ipc {Ipc}, uts {Uts}, pid holder {HolderPid}")]
+    private static partial void LogPinned(ILogger logger, string sandboxId, bool net, bool ipc, bool uts, int holderPid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PID namespace holder of pod sandbox {SandboxId} did not exit within 5s of SIGKILL")]
+    private static partial void LogHolderSlow(ILogger logger, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not make {Dir} a shared mount; pinned namespaces may linger in other mount namespaces")]
+    private static partial void LogPrepareFailed(ILogger logger, string dir, Exception exception);
+}

@@ -1,0 +1,82 @@
+using Crisp.Interop;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Namespaces;
+
+namespace Crisp.Runtime.Rootfs;
+
+/// <summary>
+/// A container's rootfs: overlayfs of the image layers plus the container's own upper and work dirs.
+/// The layers are handed to the kernel one at a time with fsconfig("lowerdir+") (Linux 6.8+), which has no
+/// overall length limit, so images with many layers and long snapshot paths mount fine; older kernels fall back
+/// to mount(2), whose option string must fit in one page.
+/// </summary>
+public static class OverlayRootfs
+{
+    private const int PageLimit = 4095;
+
+    /// <param name="lowerDirsLowestFirst">Image layer directories, base layer first (as the image store lists them).</param>
+    public static Task MountAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        Directory.CreateDirectory(upperDir);
+        Directory.CreateDirectory(workDir);
+        Directory.CreateDirectory(target);
+
+        // overlayfs lists the topmost lower layer first.
+        var lowers = lowerDirsLowestFirst.Reverse().ToList();
+        if (lowers.Count == 0)
+        {
+            // An image without layers (FROM scratch + config only) still needs a lower dir.
+            var empty = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "empty-lower");
+            Directory.CreateDirectory(empty);
+            lowers.Add(empty);
+        }
+        foreach (var l in lowers)
+        {
+            if (l.Contains(':') || l.Contains(','))
+                throw new RuntimeException(RuntimeErrorKind.Internal, $"layer path {l} contains ':' or ',' which overlayfs cannot take");
+            if (!Directory.Exists(l))
+                throw new RuntimeException(RuntimeErrorKind.NotFound, $"image layer directory {l} does not exist");
+        }
+        if (MountInfo.IsMountPoint(target))
+            throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
+
+        try
+        {
+            MountWithFsConfig(lowers, upperDir, workDir, target);
+        }
+        catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+        {
+            MountClassic(lowers, upperDir, workDir, target, e);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void MountWithFsConfig(List<string> lowersTopFirst, string upper, string work, string target)
+    {
+        var options = new List<KeyValuePair<string, string?>>();
+        foreach (var l in lowersTopFirst) options.Add(new("lowerdir+", l));
+        options.Add(new("upperdir", upper));
+        options.Add(new("workdir", work));
+        // Matches containerd: no index / redirect_dir games that tie the upper dir to these exact lowers.
+        options.Add(new("index", "off"));
+        Libc.MountWithFsConfig("overlay", "overlay", options, target);
+    }
+
+    private static void MountClassic(List<string> lowersTopFirst, string upper, string work, string target, Exception why)
+    {
+        var data = $"lowerdir={string.Join(':', lowersTopFirst)},upperdir={upper},workdir={work},index=off";
+        if (data.Length > PageLimit)
+            throw new RuntimeException(RuntimeErrorKind.Internal,
+                $"overlay options for {target} are {data.Length} bytes, more than mount(2) takes, and this kernel lacks fsconfig lowerdir+ ({why.Message})");
+        Libc.Mount("overlay", target, "overlay", 0, data);
+    }
+
+    /// <summary>Unmounts the rootfs (lazily, so a lingering process cannot block removal); not mounted is fine.</summary>
+    public static Task UnmountAsync(string target, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        while (Libc.Unmount(target, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
+        return Task.CompletedTask;
+    }
+}
