@@ -129,7 +129,7 @@ public sealed class RegistryConfiguration
                 $"registry {reference.Registry} is blocked by registries.conf (prefix \"{rule.Prefix}\" in {rule.Source}); cannot pull {reference}");
         }
 
-        int matched = MatchLength(rule, reference);
+        int matched = rule.IsWildcard ? reference.Registry.Length : MatchLength(rule, reference);
         var endpoints = new List<RegistryEndpoint>(rule.Mirrors.Count + 1);
         bool byDigest = reference.Digest is not null;
         foreach (MirrorRule mirror in rule.Mirrors)
@@ -155,10 +155,11 @@ public sealed class RegistryConfiguration
         string prefix = rule.Prefix;
         if (rule.IsWildcard)
         {
-            // "*.example.com" covers hosts below example.com but not example.com itself.
+            // "*.example.com" covers hosts below example.com but not example.com itself. It counts
+            // as one character shorter than the host, so a table naming that exact host wins.
             string host = RegistryHosts.StripPort(reference.Registry);
             return host.EndsWith(prefix[1..], StringComparison.Ordinal) && host.Length > prefix.Length - 1
-                ? reference.Registry.Length
+                ? reference.Registry.Length - 1
                 : -1;
         }
         if (!prefix.Contains('/'))
