@@ -8,9 +8,12 @@ namespace Crisp.E2E.Fixtures;
 /// </summary>
 public static class TestImages
 {
+    private const string RootPrefix = "crisp-e2e-images-";
+
     private static readonly Lazy<string> Root = new(() =>
     {
-        var root = Directory.CreateTempSubdirectory($"crisp-e2e-images-{Environment.ProcessId}-").FullName;
+        StaleTempDirectories.Sweep(RootPrefix);
+        var root = Directory.CreateTempSubdirectory($"{RootPrefix}{Environment.ProcessId}-").FullName;
         ExitCleanup.TrackDirectory(root);
         return root;
     });

@@ -13,6 +13,8 @@ public sealed class RegistryFixture : IAsyncDisposable
     private const string RegistryBinary = "/usr/bin/docker-registry";
     private const int MaxLogLines = 400;
     private const int StartAttempts = 3;
+    private const string DirectoryPrefix = "crisp-e2e-registry-";
+    private static int _sweptOrphans;
 
     private readonly Process _process;
     private readonly string _rootDirectory;
@@ -77,7 +79,13 @@ public sealed class RegistryFixture : IAsyncDisposable
     {
         options ??= new RegistryFixtureOptions();
         var authEnabled = options.AuthEnabled;
-        var rootDirectory = Directory.CreateTempSubdirectory("crisp-e2e-registry-").FullName;
+        if (Interlocked.Exchange(ref _sweptOrphans, 1) == 0)
+        {
+            StaleRegistryProcesses.Kill(DirectoryPrefix);
+            StaleTempDirectories.Sweep(DirectoryPrefix);
+        }
+
+        var rootDirectory = Directory.CreateTempSubdirectory($"{DirectoryPrefix}{Environment.ProcessId}-").FullName;
         ExitCleanup.TrackDirectory(rootDirectory);
         try
         {
