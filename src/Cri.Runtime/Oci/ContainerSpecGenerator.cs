@@ -1,0 +1,174 @@
+using Crisp.Cri.V1;
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Oci;
+
+/// <summary>
+/// Turns a CreateContainer request (config, pod config, image, prepared rootfs and pod resources) into an
+/// OCI runtime spec, following the rules containerd's CRI plugin applies so workloads behave the same.
+/// Pure apart from reading the rootfs' passwd/group, a Localhost seccomp file and host device nodes.
+/// </summary>
+public static class ContainerSpecGenerator
+{
+    public static GeneratedContainerSpec Generate(ContainerSpecContext context) => Generate(context, ContainerSpecOptions.Default);
+
+    public static GeneratedContainerSpec Generate(ContainerSpecContext context, ContainerSpecOptions options)
+    {
+        var config = context.Config;
+        var image = context.Image.Config;
+        var sc = config.Linux?.SecurityContext;
+        var sandboxSc = context.Sandbox.Linux?.SecurityContext;
+        var privileged = sc?.Privileged == true;
+
+        if (privileged && sandboxSc?.Privileged != true)
+            throw RuntimeException.InvalidField("config.linux.security_context.privileged",
+                "a privileged container needs a privileged pod sandbox (sandbox.linux.security_context.privileged)");
+
+        var namespaceOptions = sc?.NamespaceOptions ?? sandboxSc?.NamespaceOptions ?? new NamespaceOption();
+        var hostNetwork = namespaceOptions.Network == NamespaceMode.Node;
+        var hostIpc = namespaceOptions.Ipc == NamespaceMode.Node;
+        var readonlyRootfs = sc?.ReadonlyRootfs == true;
+
+        var podHostname = !string.IsNullOrEmpty(context.Sandbox.Hostname)
+            ? context.Sandbox.Hostname
+            : hostNetwork ? Environment.MachineName : "";
+
+        var user = UserResolver.Resolve(context.RootfsPath, image.User, sc);
+        var capabilities = CapabilitiesBuilder.Build(sc);
+
+        var process = new OciProcess
+        {
+            Terminal = config.Tty ? true : null,
+            Args = ProcessArgs.Resolve(config, image),
+            Env = ProcessEnvironment.Build(config, image, podHostname),
+            Cwd = WorkingDirectory(config.WorkingDir, image.WorkingDir),
+            User = new OciUser
+            {
+                Uid = (uint)user.Uid,
+                Gid = (uint)user.Gid,
+                AdditionalGids = user.AdditionalGids.Select(g => (uint)g).ToList(),
+            },
+            Capabilities = capabilities,
+            NoNewPrivileges = sc?.NoNewPrivs == true ? true : null,
+            OomScoreAdj = SpecResources.OomScoreAdj(config.Linux?.Resources, context.Host),
+            ApparmorProfile = AppArmorProfile(sc, context.Host, privileged),
+            SelinuxLabel = SelinuxLabel(sc?.SelinuxOptions, context.Host),
+        };
+
+        var (mounts, rootfsPropagation) = SpecMounts.Build(context, options, privileged, readonlyRootfs, hostIpc);
+        var (devices, deviceRules) = SpecDevices.Build(config, privileged, options);
+        var namespaces = SpecNamespaces.Build(context, namespaceOptions, options);
+        var sharesHostUts = !namespaces.Any(n => n.Type == OciNamespace.Uts);
+
+        var linux = new OciLinux
+        {
+            Namespaces = namespaces,
+            CgroupsPath = string.IsNullOrEmpty(context.CgroupsPath) ? null : context.CgroupsPath,
+            Resources = SpecResources.Build(config.Linux?.Resources, context.Host, deviceRules),
+            Devices = devices.Count > 0 ? devices : null,
+            Seccomp = SeccompSelector.Select(sc, context.Host, options.Architecture, capabilities.Bounding ?? []),
+            RootfsPropagation = rootfsPropagation,
+            Sysctl = SpecSysctls.Build(context.Sandbox, hostNetwork, hostIpc),
+            MaskedPaths = privileged ? null : PathsOrDefault(sc?.MaskedPaths, DefaultMaskedPaths),
+            ReadonlyPaths = privileged ? null : PathsOrDefault(sc?.ReadonlyPaths, DefaultReadonlyPaths),
+            MountLabel = context.Host.SelinuxEnabled ? SelinuxLabel(sc?.SelinuxOptions, context.Host) : null,
+        };
+
+        var spec = new OciSpec
+        {
+            Process = process,
+            Root = new OciRoot { Path = context.RootfsPath, Readonly = readonlyRootfs ? true : null },
+            // With the host's UTS namespace runc refuses to set a hostname.
+            Hostname = sharesHostUts || string.IsNullOrEmpty(podHostname) ? null : podHostname,
+            Mounts = mounts,
+            Annotations = Annotations(context, options),
+            Linux = linux,
+        };
+        return new GeneratedContainerSpec(spec, user);
+    }
+
+    /// <summary>containerd's defaults: kernel interfaces that leak host information or allow host changes.</summary>
+    public static IReadOnlyList<string> DefaultMaskedPaths { get; } =
+    [
+        "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ];
+
+    public static IReadOnlyList<string> DefaultReadonlyPaths { get; } =
+    [
+        "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    ];
+
+    // proto3 cannot tell an empty list from an absent one, so "empty" means "the defaults" (the kubelet
+    // only sends an empty list for the Unmasked proc mount, which requires user namespaces anyway).
+    private static List<string> PathsOrDefault(IEnumerable<string>? requested, IReadOnlyList<string> defaults)
+    {
+        var list = requested?.ToList() ?? [];
+        return list.Count > 0 ? list : [.. defaults];
+    }
+
+    private static string WorkingDirectory(string configured, string? imageDir)
+    {
+        if (!string.IsNullOrEmpty(configured))
+            return SpecPaths.RequireCleanAbsolute(configured, "config.working_dir");
+        return string.IsNullOrEmpty(imageDir) ? "/" : imageDir;
+    }
+
+    private static string? AppArmorProfile(LinuxContainerSecurityContext? sc, HostFeatures host, bool privileged)
+    {
+        if (!host.AppArmorEnabled || sc is null || privileged) return null;
+        if (sc.Apparmor is { } profile)
+        {
+            return profile.ProfileType switch
+            {
+                SecurityProfile.Types.ProfileType.Localhost when !string.IsNullOrEmpty(profile.LocalhostRef) => profile.LocalhostRef,
+                SecurityProfile.Types.ProfileType.Localhost =>
+                    throw RuntimeException.InvalidField("config.linux.security_context.apparmor.localhost_ref", "a Localhost profile needs a profile name"),
+                SecurityProfile.Types.ProfileType.Unconfined => "unconfined",
+                // crisp loads no profile of its own yet, so RuntimeDefault leaves the process in the host's default.
+                _ => null,
+            };
+        }
+        // Older kubelets still send only the deprecated string form.
+#pragma warning disable CS0612
+        var legacy = sc.ApparmorProfile;
+#pragma warning restore CS0612
+        if (string.IsNullOrEmpty(legacy) || legacy == "runtime/default") return null;
+        if (legacy == "unconfined") return "unconfined";
+        if (legacy.StartsWith("localhost/", StringComparison.Ordinal)) return legacy["localhost/".Length..];
+        throw RuntimeException.InvalidField("config.linux.security_context.apparmor_profile", $"unknown AppArmor profile \"{legacy}\"");
+    }
+
+    private static string? SelinuxLabel(SELinuxOption? options, HostFeatures host)
+    {
+        if (!host.SelinuxEnabled || options is null) return null;
+        if (string.IsNullOrEmpty(options.User) && string.IsNullOrEmpty(options.Role) && string.IsNullOrEmpty(options.Type) && string.IsNullOrEmpty(options.Level))
+            return null;
+        return string.Join(':', options.User, options.Role, options.Type, options.Level).TrimEnd(':');
+    }
+
+    private static Dictionary<string, string> Annotations(ContainerSpecContext context, ContainerSpecOptions options)
+    {
+        var annotations = new Dictionary<string, string>(context.Config.Annotations, StringComparer.Ordinal)
+        {
+            [SpecAnnotations.ContainerType] = SpecAnnotations.ContainerTypeContainer,
+            [SpecAnnotations.ContainerName] = context.Config.Metadata?.Name ?? "",
+            [SpecAnnotations.ImageName] = ImageName(context),
+        };
+        if (options.SandboxId is { Length: > 0 } sandboxId) annotations[SpecAnnotations.SandboxId] = sandboxId;
+        if (context.Sandbox.Metadata is { } pod)
+        {
+            annotations[SpecAnnotations.SandboxName] = pod.Name;
+            annotations[SpecAnnotations.SandboxNamespace] = pod.Namespace;
+            annotations[SpecAnnotations.SandboxUid] = pod.Uid;
+        }
+        return annotations;
+    }
+
+    private static string ImageName(ContainerSpecContext context)
+    {
+        if (!string.IsNullOrEmpty(context.Config.Image?.UserSpecifiedImage)) return context.Config.Image.UserSpecifiedImage;
+        if (!string.IsNullOrEmpty(context.Config.Image?.Image)) return context.Config.Image.Image;
+        return context.Image.UserSpecifiedImage ?? context.Image.RepoTags.FirstOrDefault() ?? context.Image.Id;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Crisp.Runtime.Oci;
+
+/// <summary>How a host mount propagates events, as /proc/self/mountinfo reports it.</summary>
+public enum HostMountPropagation
+{
+    Private,
+    Slave,
+    Shared,
+}
+
+/// <summary>Runtime-handler and host facts the spec generator needs beyond <see cref="Crisp.Runtime.Api.ContainerSpecContext"/>.</summary>
+public sealed record ContainerSpecOptions
+{
+    public static ContainerSpecOptions Default { get; } = new();
+
+    /// <summary>The OCI runtime accepts the "rro" mount option (runc ≥ 1.1 on kernel ≥ 5.12 reports it in `runc features`).</summary>
+    public bool SupportsRecursiveReadOnly { get; init; }
+
+    /// <summary>Architecture for the seccomp profile ("amd64", "arm64"...); the host's by default.</summary>
+    public string Architecture { get; init; } = SeccompArchitectures.Native;
+
+    /// <summary>
+    /// Maps a target container id (namespace mode TARGET) to the path of its PID namespace, e.g.
+    /// /proc/&lt;pid&gt;/ns/pid; null result = not found/not running. Unset = TARGET is refused.
+    /// </summary>
+    public Func<string, string?>? ResolveTargetPidNamespace { get; init; }
+
+    /// <summary>Propagation of the host mount containing a path; defaults to reading /proc/self/mountinfo.</summary>
+    public Func<string, HostMountPropagation> ProbeHostMountPropagation { get; init; } = MountInfo.PropagationOf;
+
+    /// <summary>Host /dev/shm, bound into containers of pods that use the host IPC namespace.</summary>
+    public string HostDevShmPath { get; init; } = "/dev/shm";
+
+    /// <summary>The pod sandbox id, written as the io.kubernetes.cri.sandbox-id annotation when known.</summary>
+    public string? SandboxId { get; init; }
+
+    /// <summary>Host /dev, enumerated for privileged containers.</summary>
+    public string HostDevPath { get; init; } = "/dev";
+}
