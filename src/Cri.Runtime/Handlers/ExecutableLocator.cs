@@ -24,7 +24,7 @@ public static class ExecutableLocator
     {
         try
         {
-            if (!File.Exists(path)) return false;
+            if (!File.Exists(path) || !OperatingSystem.IsLinux()) return false;
             var mode = File.GetUnixFileMode(path);
             return (mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
         }

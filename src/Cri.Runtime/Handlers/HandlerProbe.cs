@@ -111,7 +111,7 @@ internal static class HandlerProbe
         }
         w.WriteEndArray();
         w.WriteStartObject("linux");
-        w.WriteString("cgroupsPath", systemdCgroup ? $"system.slice:crisp-probe:{id}" : $"/crisp-probe/{id}");
+        w.WriteString("cgroupsPath", systemdCgroup ? $"system.slice:crisp-probe:{id}" : $"/{id}");
         w.WriteStartArray("namespaces");
         foreach (var ns in new[] { "pid", "ipc", "uts", "mount" })
         {

@@ -49,6 +49,14 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
         else LogNotReady(_logger, Name, Availability.Reason ?? "");
     }
 
+    /// <summary>The global runtime flags as conmon passes them (--runtime-arg).</summary>
+    private List<string> RuntimeArgs()
+    {
+        var args = new List<string> { "--root=" + _options.Root };
+        if (_systemdCgroup) args.Add("--systemd-cgroup");
+        return args;
+    }
+
     private List<string> GlobalArgs()
     {
         var args = new List<string> { "--root", _options.Root };
@@ -60,9 +68,7 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
     {
         EnsureReady();
         Directory.CreateDirectory(_options.Root);
-        var runtimeArgs = new List<string> { "--root=" + _options.Root };
-        if (_systemdCgroup) runtimeArgs.Add("--systemd-cgroup");
-        var pid = await _conmon.CreateAsync(launch, BinaryPath, runtimeArgs, ct).ConfigureAwait(false);
+        var pid = await _conmon.CreateAsync(launch, BinaryPath, RuntimeArgs(), ct).ConfigureAwait(false);
         LogCreated(_logger, launch.ContainerId, pid, Name);
     }
 
@@ -130,10 +136,15 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
             throw Failure("update", containerId, result, IsNotFound(result) ? RuntimeErrorKind.NotFound : RuntimeErrorKind.Internal);
     }
 
-    public Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct)
+    public async Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct)
     {
         if (command.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
-        return ExecSyncRunner.RunAsync(BinaryPath, GlobalArgs(), containerId, command, timeout, outputCapBytes, ct);
+        var state = await StateAsync(containerId, ct).ConfigureAwait(false)
+            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {containerId} is not known to {Name}");
+        if (state.Status != RuntimeStatus.Running || string.IsNullOrEmpty(state.Bundle))
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {containerId} is not running ({state.Status}); cannot exec in it");
+        var exec = new ConmonExecSync(_conmon, BinaryPath, RuntimeArgs(), _options.Root.TrimEnd('/') + "-exec");
+        return await exec.RunAsync(containerId, state.Bundle, command, timeout, outputCapBytes, ct).ConfigureAwait(false);
     }
 
     public async Task ReopenLogAsync(string containerId, CancellationToken ct)
