@@ -66,9 +66,8 @@ public sealed class RegistryFixtureTests
         Assert.Equal(victim, Sha256Digest.Of(await File.ReadAllBytesAsync(path)));
         Assert.Equal(registry.BlobPath(image.ConfigDigest), Path.Combine(registry.StorageDirectory, "docker/registry/v2/blobs/sha256", Sha256Digest.Hex(image.ConfigDigest)[..2], Sha256Digest.Hex(image.ConfigDigest), "data"));
 
-        var bytes = await File.ReadAllBytesAsync(path);
-        bytes[bytes.Length / 2] ^= 0xFF;
-        await File.WriteAllBytesAsync(path, bytes);
+        await registry.CorruptBlobAsync(victim);
+        Assert.NotEqual(victim, Sha256Digest.Of(await File.ReadAllBytesAsync(path)));
 
         var target = Directory.CreateTempSubdirectory("crisp-fixture-pull-").FullName;
         try
@@ -81,6 +80,41 @@ public sealed class RegistryFixtureTests
         {
             Directory.Delete(target, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Access_log_records_blob_downloads_and_api_deletes_take_effect()
+    {
+        await using var registry = await RegistryFixture.StartAsync();
+        var image = await TestImages.GetAsync(TestImageNames.EnvWorkdir);
+        const string repository = "crisp-test/deletable";
+        var reference = await ImagePusher.PushAsync(image, registry, repository);
+        var layer = image.LayerDigests[^1];
+        Assert.DoesNotContain(registry.Requests, r => r.IsBlobDownload(layer));
+
+        var target = Directory.CreateTempSubdirectory("crisp-fixture-pull-").FullName;
+        try
+        {
+            await ToolRunner.RunCheckedAsync("skopeo", ["copy", "--src-tls-verify=false", "--src-no-creds", "docker://" + reference, "oci:" + target + ":x"]);
+        }
+        finally
+        {
+            Directory.Delete(target, recursive: true);
+        }
+
+        Assert.True(await registry.WaitForRequestAsync(r => r.IsBlobDownload(layer) && r.Status == 200, TimeSpan.FromSeconds(5)), registry.RecentLog);
+
+        await registry.DeleteBlobAsync(repository, layer);
+        using (var http = new HttpClient())
+        using (var head = new HttpRequestMessage(HttpMethod.Head, new Uri(registry.BaseUri, $"v2/{repository}/blobs/{layer}")))
+        using (var response = await http.SendAsync(head))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        await registry.DeleteManifestAsync(repository, image.ManifestDigest);
+        var gone = await ImagePusher.TryInspectRawAsync(reference);
+        Assert.False(gone.Succeeded, "the tag still resolves after its manifest was deleted");
     }
 
     [Fact]

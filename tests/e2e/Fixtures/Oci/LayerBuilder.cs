@@ -135,7 +135,10 @@ public sealed class LayerBuilder
 
             if (Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
             {
-                entry.DataStream = new MemoryStream(Content.ToArray(), writable: false);
+                // Large layers are 10 MiB each: wrap the existing array rather than copying it.
+                entry.DataStream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Content, out var segment)
+                    ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                    : new MemoryStream(Content.ToArray(), writable: false);
             }
 
             return entry;

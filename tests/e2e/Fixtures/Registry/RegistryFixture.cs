@@ -19,13 +19,15 @@ public sealed class RegistryFixture : IAsyncDisposable
     private readonly Process _process;
     private readonly string _rootDirectory;
     private readonly ConcurrentQueue<string> _log;
+    private readonly ConcurrentQueue<RegistryRequest> _requests;
     private int _disposed;
     private bool _exitedAtDispose;
 
-    private RegistryFixture(Process process, ConcurrentQueue<string> log, string rootDirectory, int port, string storageDirectory, string? username, string? password)
+    private RegistryFixture(Process process, ConcurrentQueue<string> log, ConcurrentQueue<RegistryRequest> requests, string rootDirectory, int port, string storageDirectory, string? username, string? password)
     {
         _process = process;
         _log = log;
+        _requests = requests;
         _rootDirectory = rootDirectory;
         Port = port;
         StorageDirectory = storageDirectory;
@@ -55,6 +57,29 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>The registry's recent stdout/stderr, for assertion messages.</summary>
     public string RecentLog => string.Join('\n', _log);
 
+    /// <summary>
+    /// Every request served so far, from the access log. A line lands a few milliseconds after the client saw the
+    /// response, so poll (<see cref="WaitForRequestAsync"/>) rather than read once right after a pull.
+    /// </summary>
+    public IReadOnlyList<RegistryRequest> Requests => _requests.ToArray();
+
+    /// <summary>Waits until a request matching <paramref name="match"/> has been logged; false on timeout.</summary>
+    public async Task<bool> WaitForRequestAsync(Func<RegistryRequest, bool> match, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!_requests.Any(match))
+        {
+            if (deadline.Elapsed >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return true;
+    }
+
     /// <summary>Whether the registry process is gone (crashed, or killed by dispose).</summary>
     public bool HasExited => Volatile.Read(ref _disposed) != 0 ? _exitedAtDispose : _process.HasExited;
 
@@ -74,6 +99,28 @@ public sealed class RegistryFixture : IAsyncDisposable
         var hex = digest[prefix.Length..];
         return Path.Combine(StorageDirectory, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
     }
+
+    /// <summary>Flips one byte in the middle of a stored blob: the registry keeps serving it, with the wrong digest.</summary>
+    public async Task CorruptBlobAsync(string digest, CancellationToken cancellationToken = default)
+    {
+        var path = BlobPath(digest);
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        if (bytes.Length == 0)
+        {
+            throw new InvalidOperationException($"blob {digest} is empty; nothing to corrupt");
+        }
+
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(path, bytes, cancellationToken);
+    }
+
+    /// <summary>Deletes a manifest through the registry API (DELETE /v2/REPO/manifests/DIGEST): the tag stops resolving.</summary>
+    public Task DeleteManifestAsync(string repository, string digest, CancellationToken cancellationToken = default) =>
+        DeleteAsync($"v2/{repository}/manifests/{digest}", cancellationToken);
+
+    /// <summary>Deletes a blob through the registry API (DELETE /v2/REPO/blobs/DIGEST): pulls needing it get 404.</summary>
+    public Task DeleteBlobAsync(string repository, string digest, CancellationToken cancellationToken = default) =>
+        DeleteAsync($"v2/{repository}/blobs/{digest}", cancellationToken);
 
     public static async Task<RegistryFixture> StartAsync(RegistryFixtureOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -106,8 +153,9 @@ public sealed class RegistryFixture : IAsyncDisposable
                 var configPath = Path.Combine(rootDirectory, "config.yml");
                 await RegistryConfigFile.WriteAsync(configPath, port, storageDirectory, htpasswdPath, cancellationToken);
                 var log = new ConcurrentQueue<string>();
-                var process = StartProcess(configPath, log);
-                var fixture = new RegistryFixture(process, log, rootDirectory, port, storageDirectory, options.Username, options.Password);
+                var requests = new ConcurrentQueue<RegistryRequest>();
+                var process = StartProcess(configPath, log, requests);
+                var fixture = new RegistryFixture(process, log, requests, rootDirectory, port, storageDirectory, options.Username, options.Password);
                 try
                 {
                     await fixture.WaitUntilServingAsync(options.StartTimeout, cancellationToken);
@@ -156,6 +204,24 @@ public sealed class RegistryFixture : IAsyncDisposable
         RemoveDirectory(_rootDirectory);
     }
 
+    private async Task DeleteAsync(string relativeUri, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(BaseUri, relativeUri));
+        if (Credentials is { } credentials)
+        {
+            var token = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials.ToSkopeoArgument()));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", token);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new InvalidOperationException($"DELETE {relativeUri} on registry {Host} answered {(int)response.StatusCode}: {body}");
+        }
+    }
+
     private static async Task WriteHtpasswdAsync(string path, string username, string password, CancellationToken cancellationToken)
     {
         // distribution only accepts bcrypt entries (-B).
@@ -163,7 +229,7 @@ public sealed class RegistryFixture : IAsyncDisposable
         await File.WriteAllTextAsync(path, result.StandardOutput.Trim() + "\n", cancellationToken);
     }
 
-    private static Process StartProcess(string configPath, ConcurrentQueue<string> log)
+    private static Process StartProcess(string configPath, ConcurrentQueue<string> log, ConcurrentQueue<RegistryRequest> requests)
     {
         var startInfo = new ProcessStartInfo(RegistryBinary)
         {
@@ -180,7 +246,16 @@ public sealed class RegistryFixture : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            // The access log goes to stdout, one combined-format line per request.
+            if (e.Data is not null && RegistryRequest.TryParse(e.Data) is { } request)
+            {
+                requests.Enqueue(request);
+            }
+
+            Append(log, e.Data);
+        };
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         if (!process.Start())
         {
