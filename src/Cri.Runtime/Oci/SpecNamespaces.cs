@@ -23,12 +23,8 @@ internal static class SpecNamespaces
                 result.Add(new OciNamespace { Type = OciNamespace.Pid });
                 break;
             case NamespaceMode.Pod:
-                result.Add(new OciNamespace
-                {
-                    Type = OciNamespace.Pid,
-                    Path = pod.PidPath ?? throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
-                        $"{Field}.pid: the pod sandbox has no shared PID namespace"),
-                });
+                // POD is also proto3's default; a sandbox that pinned no PID namespace still gets an isolated one.
+                result.Add(new OciNamespace { Type = OciNamespace.Pid, Path = pod.PidPath });
                 break;
             case NamespaceMode.Node:
                 break;
