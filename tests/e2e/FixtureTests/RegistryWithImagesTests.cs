@@ -22,6 +22,18 @@ public sealed class RegistryWithImagesTests(RegistryWithImages registry)
         }
     }
 
+    [Fact]
+    public async Task Shared_instance_is_one_registry_that_survives_dispose()
+    {
+        var shared = await RegistryWithImages.GetSharedAsync();
+        Assert.Same(shared, await RegistryWithImages.GetSharedAsync());
+        Assert.NotEqual(registry.Host, shared.Host);
+        await shared.DisposeAsync();
+        Assert.False(shared.Registry.HasExited);
+        var raw = await ImagePusher.InspectRawAsync(shared.Reference(TestImageNames.Busybox));
+        Assert.Equal(shared[TestImageNames.Busybox].Image.ManifestDigest, Sha256Digest.Of(Encoding.UTF8.GetBytes(raw)));
+    }
+
     [Theory]
     [MemberData(nameof(StandardImages))]
     public async Task Registry_serves_each_standard_image_with_the_built_digests(string name)

@@ -12,8 +12,22 @@ public sealed class RegistryWithImages : IAsyncLifetime
     public const string Tag = "latest";
     private const int ParallelPushes = 4;
 
+    private static readonly Lazy<Task<RegistryWithImages>> Shared = new(async () =>
+    {
+        var shared = new RegistryWithImages { _isShared = true };
+        await shared.InitializeAsync();
+        return shared;
+    });
+
     private readonly ConcurrentDictionary<string, Lazy<Task<PushedImage>>> _pushes = new(StringComparer.Ordinal);
     private RegistryFixture? _registry;
+    private bool _isShared;
+
+    /// <summary>
+    /// One process-wide instance, for fixtures outside the "registry" collection (e.g. a daemon fixture) that
+    /// should not start a second registry. It lives until the test process exits; disposing it does nothing.
+    /// </summary>
+    public static Task<RegistryWithImages> GetSharedAsync() => Shared.Value;
 
     public RegistryFixture Registry => _registry ?? throw new InvalidOperationException("RegistryWithImages is not initialised yet");
 
@@ -55,7 +69,7 @@ public sealed class RegistryWithImages : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_registry is not null)
+        if (_registry is not null && !_isShared)
         {
             await _registry.DisposeAsync();
         }
