@@ -45,29 +45,39 @@ public sealed class SnapshotUsage(string snapshotsDirectory, string root, TimePr
         ulong bytes = 0;
         ulong inodes = 0;
         var seenLinks = new HashSet<ulong>();
-        var options = new EnumerationOptions
+        // A hand-rolled walk with lstat: .NET's recursive enumeration descends through symlinks to
+        // directories, and snapshots are full of links a layer chose.
+        var pending = new Stack<string>();
+        pending.Push(snapshotsDirectory);
+        while (pending.TryPop(out string? directory))
         {
-            RecurseSubdirectories = true,
-            AttributesToSkip = 0,
-            IgnoreInaccessible = true,
-            ReturnSpecialDirectories = false,
-        };
-        foreach (string path in Directory.EnumerateFileSystemEntries(snapshotsDirectory, "*", options))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Libc.EntryStatus? status;
+            IEnumerable<string> children;
             try
             {
-                status = Libc.StatNoFollow(path);
+                children = Directory.EnumerateFileSystemEntries(directory).ToList();
             }
-            catch (SyscallException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                continue;
+                continue; // removed or unreadable while we walked
             }
-            if (status is not { } entry) continue;
-            if (entry.LinkCount > 1 && !entry.IsDirectory && !seenLinks.Add(entry.Inode)) continue;
-            inodes++;
-            bytes += entry.Blocks * 512;
+            foreach (string path in children)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Libc.EntryStatus? status;
+                try
+                {
+                    status = Libc.StatNoFollow(path);
+                }
+                catch (SyscallException)
+                {
+                    continue;
+                }
+                if (status is not { } entry) continue;
+                if (entry.IsDirectory) pending.Push(path);
+                if (entry.LinkCount > 1 && !entry.IsDirectory && !seenLinks.Add(entry.Inode)) continue;
+                inodes++;
+                bytes += entry.Blocks * 512;
+            }
         }
         return new FilesystemUsage(MountpointOf(root), bytes, inodes);
     }

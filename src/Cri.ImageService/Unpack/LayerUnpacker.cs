@@ -44,12 +44,14 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
         // The tar reader asks for 512-byte headers; a buffer keeps those from each becoming a decompressor call.
         var buffered = new BufferedStream(diff, TarReadBufferSize);
         var extractor = new LayerExtractor(targetDirectory, logger);
+        string actualDiffId;
         try
         {
             await extractor.ExtractAsync(buffered, cancellationToken).ConfigureAwait(false);
             // Tar ends with zero blocks and often padding after them; the digests cover every byte.
             await DrainAsync(buffered, cancellationToken).ConfigureAwait(false);
             if (!verified.Verified) await verified.DrainAsync(cancellationToken).ConfigureAwait(false);
+            actualDiffId = diff.Digest();
         }
         catch (LayerEntryRefusedException refused)
         {
@@ -73,7 +75,6 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
             await verified.DisposeAsync().ConfigureAwait(false);
         }
 
-        string actualDiffId = diff.Digest();
         if (actualDiffId != diffId)
         {
             throw new ImageServiceException(ImageErrorKind.DataLoss,
