@@ -17,6 +17,26 @@ public static class ConmonFiles
     /// <summary>conmon writes this marker when it saw the kernel OOM-kill a process of the container.</summary>
     public static bool OomMarkerExists(string persistDir) => File.Exists(Path.Combine(persistDir, "oom"));
 
+    /// <summary>
+    /// True when the conmon recorded in the persist dir is still running for this container. The pid file alone
+    /// is not trusted (pids wrap quickly): the process's command line must be conmon's, naming this container.
+    /// </summary>
+    public static bool IsConmonRunning(string persistDir, string containerId)
+    {
+        if (ReadConmonPid(persistDir) is not { } pid) return false;
+        try
+        {
+            var args = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Split('\0');
+            if (args.Length == 0 || !Path.GetFileName(args[0]).StartsWith("conmon", StringComparison.Ordinal)) return false;
+            for (var i = 0; i + 1 < args.Length; i++)
+            {
+                if ((args[i] == "-c" || args[i] == "--cid") && args[i + 1] == containerId) return true;
+            }
+            return false;
+        }
+        catch (IOException) { return false; }
+    }
+
     internal static int? ReadPid(string path)
     {
         try

@@ -31,6 +31,8 @@ public sealed class ConmonContainerTests
             Assert.True(created.Pid > 0);
             Assert.Equal(created.Pid, ConmonFiles.ReadContainerPid(bundle.PersistDir));
             Assert.NotNull(ConmonFiles.ReadConmonPid(bundle.PersistDir));
+            Assert.True(ConmonFiles.IsConmonRunning(bundle.PersistDir, bundle.ContainerId));
+            Assert.False(ConmonFiles.IsConmonRunning(bundle.PersistDir, "some-other-container"));
 
             await handler.StartAsync(bundle.ContainerId, CancellationToken.None);
             var exit = await exited.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -45,6 +47,7 @@ public sealed class ConmonContainerTests
             Assert.Contains(lines, l => l.EndsWith(" stdout F hello", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.EndsWith(" stderr F oops", StringComparison.Ordinal));
 
+            await RuntimeTestSupport.EventuallyAsync(() => !ConmonFiles.IsConmonRunning(bundle.PersistDir, bundle.ContainerId), TimeSpan.FromSeconds(5), "conmon exit");
             var stopped = await handler.StateAsync(bundle.ContainerId, CancellationToken.None);
             Assert.Equal(RuntimeStatus.Stopped, stopped?.Status);
             // Signalling a stopped container is not an error.
