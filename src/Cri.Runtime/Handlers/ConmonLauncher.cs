@@ -28,8 +28,7 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     {
         Directory.CreateDirectory(launch.PersistDir);
         Directory.CreateDirectory(launch.ExitDir);
-        var logDir = Path.GetDirectoryName(launch.LogPath);
-        if (!string.IsNullOrEmpty(logDir)) Directory.CreateDirectory(logDir);
+        if (launch.LogPath.Length > 0 && Path.GetDirectoryName(launch.LogPath) is { Length: > 0 } logDir) Directory.CreateDirectory(logDir);
         File.Delete(Path.Combine(launch.PersistDir, ContainerPidFileName));
         var conmonLog = Path.Combine(launch.PersistDir, ConmonLogName);
 
@@ -109,7 +108,8 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
             "--persist-dir", launch.PersistDir,
             "--exit-dir", launch.ExitDir,
             "--socket-dir-path", launch.PersistDir,
-            "-l", "k8s-file:" + launch.LogPath,
+            // A pod without log_directory has nowhere to log; conmon then still drains the output.
+            "-l", launch.LogPath.Length > 0 ? "k8s-file:" + launch.LogPath : "none:",
             "--log-level", "error",
         };
         foreach (var ra in runtimeArgs) { args.Add("--runtime-arg"); args.Add(ra); }

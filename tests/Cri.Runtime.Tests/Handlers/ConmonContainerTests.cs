@@ -71,7 +71,8 @@ public sealed class ConmonContainerTests
         var handler = await RuntimeTestSupport.RuncAsync(bundle.RuntimeRoot);
         try
         {
-            await handler.CreateAsync(bundle.Launch(), CancellationToken.None);
+            // No log path: conmon runs with its "none" log driver.
+            await handler.CreateAsync(bundle.Launch() with { LogPath = "" }, CancellationToken.None);
             await handler.StartAsync(bundle.ContainerId, CancellationToken.None);
             Assert.Equal(RuntimeStatus.Running, (await handler.StateAsync(bundle.ContainerId, CancellationToken.None))?.Status);
             await handler.KillAsync(bundle.ContainerId, 9, all: true, CancellationToken.None);
