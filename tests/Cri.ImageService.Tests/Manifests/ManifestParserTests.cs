@@ -3,7 +3,7 @@ using Crisp.ImageService.Api;
 using Crisp.ImageService.Manifests;
 using Xunit;
 
-namespace Crisp.ImageService.Tests.Manifests;
+namespace Crisp.ImageService.Tests.ManifestsTests;
 
 public class ManifestParserTests
 {

@@ -1,7 +1,7 @@
 using Crisp.ImageService.Manifests;
 using Xunit;
 
-namespace Crisp.ImageService.Tests.Manifests;
+namespace Crisp.ImageService.Tests.ManifestsTests;
 
 public class MediaTypesTests
 {

@@ -2,7 +2,7 @@ using Xunit;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.References;
 
-namespace Crisp.ImageService.Tests.References;
+namespace Crisp.ImageService.Tests.ReferencesTests;
 
 public class ImageReferenceTests
 {

@@ -1,7 +1,7 @@
 using Crisp.ImageService.Registry;
 using Xunit;
 
-namespace Crisp.ImageService.Tests.Registry;
+namespace Crisp.ImageService.Tests.RegistryTests;
 
 public class AuthChallengeTests
 {

@@ -3,7 +3,7 @@ using Crisp.ImageService.References;
 using Crisp.ImageService.Registry;
 using Xunit;
 
-namespace Crisp.ImageService.Tests.Registry;
+namespace Crisp.ImageService.Tests.RegistryTests;
 
 public sealed class RegistryConfigurationTests : IDisposable
 {
