@@ -8,11 +8,11 @@ internal static class CapabilitiesBuilder
 {
     private const string Field = "config.linux.security_context.capabilities";
 
-    public static OciCapabilities Build(LinuxContainerSecurityContext? securityContext)
+    public static OciCapabilities Build(LinuxContainerSecurityContext? securityContext, IReadOnlyList<string> allCapabilities)
     {
         if (securityContext?.Privileged == true)
         {
-            var all = DefaultCapabilities.AllKnown.ToList();
+            var all = allCapabilities.ToList();
             return new OciCapabilities
             {
                 Bounding = all, Effective = [.. all], Permitted = [.. all], Ambient = [],
@@ -27,10 +27,17 @@ internal static class CapabilitiesBuilder
         // then the named drops. So add [ALL] + drop [CHOWN] is everything but CHOWN, and
         // drop [ALL] + add [NET_BIND_SERVICE] is exactly that one capability.
         var set = new List<string>(DefaultCapabilities.Names);
-        if (adds.Contains(AllKeyword)) set = [.. DefaultCapabilities.AllKnown];
+        if (adds.Contains(AllKeyword)) set = [.. allCapabilities];
         if (drops.Contains(AllKeyword)) set.Clear();
-        foreach (var add in adds)
-            if (add != AllKeyword && !set.Contains(add)) set.Add(add);
+        var index = 0;
+        foreach (var add in requested?.AddCapabilities ?? [])
+        {
+            var name = DefaultCapabilities.Normalize(add);
+            if (name is not null && !allCapabilities.Contains(name))
+                throw RuntimeException.InvalidField($"{Field}.add_capabilities[{index}]", $"{name} is not available on this node (crisp itself does not hold it)");
+            if (name is not null && !set.Contains(name)) set.Add(name);
+            index++;
+        }
         set.RemoveAll(drops.Contains);
 
         var ambient = Normalize(requested?.AddAmbientCapabilities, $"{Field}.add_ambient_capabilities");

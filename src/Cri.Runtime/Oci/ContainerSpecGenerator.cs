@@ -34,7 +34,7 @@ public static class ContainerSpecGenerator
             : hostNetwork ? Environment.MachineName : "";
 
         var user = UserResolver.Resolve(context.RootfsPath, image.User, sc);
-        var capabilities = CapabilitiesBuilder.Build(sc);
+        var capabilities = CapabilitiesBuilder.Build(sc, options.AllCapabilities);
 
         var process = new OciProcess
         {

@@ -28,6 +28,9 @@ public sealed record ContainerSpecOptions
     /// <summary>Propagation of the host mount containing a path; defaults to reading /proc/self/mountinfo.</summary>
     public Func<string, HostMountPropagation> ProbeHostMountPropagation { get; init; } = MountInfo.PropagationOf;
 
+    /// <summary>What "ALL" and privileged mode grant: the capabilities crisp holds (its bounding set) by default.</summary>
+    public IReadOnlyList<string> AllCapabilities { get; init; } = HostCapabilities.Names;
+
     /// <summary>Host /dev/shm, bound into containers of pods that use the host IPC namespace.</summary>
     public string HostDevShmPath { get; init; } = "/dev/shm";
 

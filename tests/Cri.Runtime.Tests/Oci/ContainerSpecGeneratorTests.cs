@@ -12,7 +12,7 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
     public void Dispose() => fixture.Dispose();
 
     private static ContainerSpecOptions Options(HostMountPropagation hostPropagation = HostMountPropagation.Private, bool rro = false) =>
-        new() { Architecture = "amd64", ProbeHostMountPropagation = _ => hostPropagation, SupportsRecursiveReadOnly = rro, SandboxId = "sandbox-1" };
+        new() { Architecture = "amd64", ProbeHostMountPropagation = _ => hostPropagation, SupportsRecursiveReadOnly = rro, SandboxId = "sandbox-1", AllCapabilities = DefaultCapabilities.AllKnown };
 
     private OciSpec Generate(ContainerConfig? config = null, PodSandboxConfig? sandbox = null, HostFeatures? host = null,
         ContainerSpecOptions? options = null, Crisp.ImageService.Api.ImageConfig? image = null, SandboxNamespaces? namespaces = null) =>
