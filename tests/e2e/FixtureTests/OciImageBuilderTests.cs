@@ -203,6 +203,24 @@ public sealed class OciImageBuilderTests
     }
 
     [Theory]
+    [InlineData(TarEntryFormat.Pax)]
+    [InlineData(TarEntryFormat.Gnu)]
+    [InlineData(TarEntryFormat.Ustar)]
+    public void Layer_builder_writes_the_requested_tar_format_deterministically(TarEntryFormat format)
+    {
+        // Over 100 bytes, but splittable into ustar's prefix/name fields.
+        var longName = "deep/" + new string('n', 90) + "/" + new string('m', 60);
+        byte[] Build() => new LayerBuilder(format).AddDirectory("deep").AddFile(longName, "long").AddSymlink("s", "deep").BuildTar();
+
+        var tar = Build();
+        Assert.Equal(tar, Build());
+        var entries = LayoutReader.Entries(tar);
+        Assert.All(entries, e => Assert.Equal(format, e.Format));
+        Assert.Equal(longName, entries[1].Name);
+        Assert.Equal("long", LayoutReader.Text(entries[1]));
+    }
+
+    [Theory]
     [InlineData(TestImageNames.HostileDotDot, "../../")]
     [InlineData(TestImageNames.HostileAbsolute, "/tmp/crisp-hostile-")]
     [InlineData(TestImageNames.HostileSymlinkEscape, "escape-etc/crisp-hostile-")]

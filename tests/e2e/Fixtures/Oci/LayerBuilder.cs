@@ -20,6 +20,22 @@ public sealed class LayerBuilder
 
     private readonly List<Entry> _entries = [];
 
+    /// <param name="format">
+    /// PAX (default) writes an extended header for every entry; GNU and ustar are what many real images use.
+    /// ustar cannot hold names over 255 bytes.
+    /// </param>
+    public LayerBuilder(TarEntryFormat format = TarEntryFormat.Pax)
+    {
+        if (format is not (TarEntryFormat.Pax or TarEntryFormat.Gnu or TarEntryFormat.Ustar))
+        {
+            throw new ArgumentOutOfRangeException(nameof(format), format, "layers support PAX, GNU or ustar tar entries");
+        }
+
+        Format = format;
+    }
+
+    public TarEntryFormat Format { get; }
+
     public int Count => _entries.Count;
 
     public LayerBuilder AddDirectory(string path, UnixFileMode mode = DirectoryMode, int uid = 0, int gid = 0) =>
@@ -71,11 +87,11 @@ public sealed class LayerBuilder
     public byte[] BuildTar()
     {
         using var output = new MemoryStream();
-        using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+        using (var writer = new TarWriter(output, Format, leaveOpen: true))
         {
             foreach (var entry in _entries)
             {
-                writer.WriteEntry(entry.ToTarEntry());
+                writer.WriteEntry(entry.ToTarEntry(Format));
             }
         }
 
@@ -113,15 +129,18 @@ public sealed class LayerBuilder
 
         public int DeviceMinor { get; init; }
 
-        public PaxTarEntry ToTarEntry()
+        public PosixTarEntry ToTarEntry(TarEntryFormat format)
         {
-            var entry = new PaxTarEntry(Type, Name)
+            PosixTarEntry entry = format switch
             {
-                Mode = Mode,
-                Uid = Uid,
-                Gid = Gid,
-                ModificationTime = EntryTime,
+                TarEntryFormat.Gnu => new GnuTarEntry(Type, Name) { AccessTime = EntryTime, ChangeTime = EntryTime },
+                TarEntryFormat.Ustar => new UstarTarEntry(Type, Name),
+                _ => new PaxTarEntry(Type, Name),
             };
+            entry.Mode = Mode;
+            entry.Uid = Uid;
+            entry.Gid = Gid;
+            entry.ModificationTime = EntryTime;
             if (LinkName is not null)
             {
                 entry.LinkName = LinkName;
