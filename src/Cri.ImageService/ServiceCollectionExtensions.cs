@@ -13,7 +13,11 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => RegistryConfiguration.Load(options.RegistriesConfPath, options.RegistriesConfDir));
         services.TryAddSingleton(new RegistryClientOptions());
-        services.TryAddSingleton<RegistryClient>();
+        services.TryAddSingleton(provider => new RegistryClient(
+            provider.GetRequiredService<RegistryConfiguration>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RegistryClient>>(),
+            provider.GetRequiredService<RegistryClientOptions>(),
+            provider.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton<ImageManager>();
         services.TryAddSingleton<IImageManager>(provider => provider.GetRequiredService<ImageManager>());
         return services;
