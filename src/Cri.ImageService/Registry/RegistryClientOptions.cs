@@ -24,4 +24,10 @@ public sealed class RegistryClientOptions
     public int MaxBlobResumes { get; init; } = 5;
 
     public string UserAgent { get; init; } = "crisp/0.1";
+
+    /// <summary>
+    /// Loopback registries get plain HTTP without trying TLS (containerd's rule). Only tests turn
+    /// this off, to exercise TLS and the insecure fallback on 127.0.0.1.
+    /// </summary>
+    internal bool PlainHttpForLoopback { get; init; } = true;
 }

@@ -76,7 +76,7 @@ internal sealed class RegistryTransport : IDisposable
     private HttpClient ClientFor(RegistryEndpoint endpoint) => endpoint.Insecure ? _unverifiedClient : _verifiedClient;
 
     private string SchemeFor(RegistryEndpoint endpoint) =>
-        endpoint.IsLoopback ? Http : _schemes.GetValueOrDefault(endpoint.Host, Https);
+        endpoint.IsLoopback && _options.PlainHttpForLoopback ? Http : _schemes.GetValueOrDefault(endpoint.Host, Https);
 
     /// <summary>
     /// Sends GET <paramref name="path"/> (e.g. "/v2/library/busybox/manifests/latest") and returns
@@ -155,7 +155,8 @@ internal sealed class RegistryTransport : IDisposable
                 response = null;
                 return result;
             }
-            catch (HttpRequestException e) when (scheme == Https && target.Endpoint.Insecure && !ct.IsCancellationRequested)
+            catch (HttpRequestException e) when (scheme == Https && target.Endpoint.Insecure && !ct.IsCancellationRequested
+                && e.HttpRequestError is HttpRequestError.SecureConnectionError or HttpRequestError.ConnectionError)
             {
                 // containerd's behaviour for insecure registries: TLS first, plain HTTP if that fails.
                 RegistryLog.FallingBackToHttp(_logger, target.Host, e.Message);
@@ -174,6 +175,12 @@ internal sealed class RegistryTransport : IDisposable
                 RegistryLog.Retrying(_logger, "GET", uri.GetLeftPart(UriPartial.Path), attempt, _retry.MaxAttempts, (long)delay.TotalMilliseconds, reason);
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
                 attempt++;
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            {
+                throw new ImageServiceException(ImageErrorKind.Unavailable,
+                    $"TLS connection to registry {target.Host} failed ({what}): {e.InnerException?.Message ?? e.Message}; "
+                    + "if the registry is meant to be used without verified TLS, mark it insecure in registries.conf", e);
             }
             catch (HttpRequestException e)
             {

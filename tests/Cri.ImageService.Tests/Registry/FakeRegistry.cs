@@ -54,17 +54,27 @@ internal sealed class FakeRegistry : IAsyncDisposable
     public int CutBlobsNext { get; set; }
     public int CutBlobAfterBytes { get; set; } = 1000;
     public bool IgnoreRange { get; set; }
+    /// <summary>Blob requests are redirected to this base URL (as registries do to object storage).</summary>
+    public string? RedirectBlobsTo { get; set; }
     /// <summary>Once a blob response was cut, every later blob request answers 503.</summary>
     public bool BlobsUnavailableAfterCut { get; set; }
     private bool _blobWasCut;
     /// <summary>Manifest responses go out without Content-Length (chunked), to exercise the reading cap.</summary>
     public bool ChunkedManifests { get; set; }
 
-    public static async Task<FakeRegistry> StartAsync()
+    /// <param name="certificate">Serve HTTPS with this certificate instead of plain HTTP.</param>
+    public static async Task<FakeRegistry> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         WebApplication app = builder.Build();
         var registry = new FakeRegistry(app);
         app.Run(registry.HandleAsync);
@@ -153,6 +163,11 @@ internal sealed class FakeRegistry : IAsyncDisposable
                 context.Response.ContentLength = manifest.Bytes.Length;
             }
             await context.Response.Body.WriteAsync(manifest.Bytes);
+            return;
+        }
+        if (blobsAt > 0 && RedirectBlobsTo is not null)
+        {
+            context.Response.Redirect($"{RedirectBlobsTo}/v2/redirected/blobs/{path[(blobsAt + "/blobs/".Length)..]}");
             return;
         }
         if (blobsAt > 0)

@@ -470,6 +470,59 @@ public sealed class RegistryClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExpiredTokensAreFetchedAgain()
+    {
+        Push(_registry, "app", "v1");
+        _registry.Auth = FakeRegistry.AuthMode.Bearer;
+        _registry.TokenExpiresIn = 120;
+        var time = new ShiftableTime();
+        using RegistryClient client = new(RegistryConfiguration.Empty, NullLogger<RegistryClient>.Instance, FastOptions, time);
+
+        await client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        time.Offset = TimeSpan.FromSeconds(60);
+        await client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        Assert.Equal(1, _registry.TokenRequests);
+
+        time.Offset = TimeSpan.FromSeconds(121);
+        await client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        Assert.Equal(2, _registry.TokenRequests);
+    }
+
+    [Fact]
+    public async Task TokensAreCachedPerCredentials()
+    {
+        Push(_registry, "app", "v1");
+        _registry.Auth = FakeRegistry.AuthMode.Bearer;
+        await _client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        await _client.ResolveAsync(Ref("app:v1"), Amd64, new RegistryCredentials("user", "secret"), CancellationToken.None);
+        Assert.Equal(2, _registry.TokenRequests);
+        Assert.Null(_registry.Requests.Where(r => r.Path == "/token").First().Authorization);
+        Assert.NotNull(_registry.Requests.Where(r => r.Path == "/token").Last().Authorization);
+    }
+
+    [Fact]
+    public async Task BlobRedirectsAreFollowedWithoutLeakingCredentials()
+    {
+        await using FakeRegistry storage = await FakeRegistry.StartAsync();
+        PushedImage image = Push(_registry, "app", "v1");
+        storage.AddBlob(image.LayerBytes);
+        _registry.Auth = FakeRegistry.AuthMode.Basic;
+        _registry.RedirectBlobsTo = $"http://{storage.Host}";
+
+        ResolvedManifest resolved = await _client.ResolveAsync(Ref("app:v1"), Amd64, new RegistryCredentials("user", "secret"), CancellationToken.None);
+        await using Stream blob = await _client.OpenBlobAsync(resolved, image.Layer, CancellationToken.None);
+        Assert.Equal(image.LayerBytes, await ReadAllAsync(blob));
+        var redirected = Assert.Single(storage.Requests);
+        Assert.Null(redirected.Authorization);
+    }
+
+    private sealed class ShiftableTime : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+    }
+
+    [Fact]
     public async Task CancellationIsNotRetried()
     {
         Push(_registry, "app", "v1");
