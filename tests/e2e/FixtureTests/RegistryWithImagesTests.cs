@@ -8,15 +8,15 @@ namespace Crisp.E2E.FixtureTests;
 [Collection(RegistryCollection.Name)]
 public sealed class RegistryWithImagesTests(RegistryWithImages registry)
 {
-    public static TheoryData<string> StandardImages() => new(TestImageNames.Standard);
+    public static TheoryData<string> StandardImages() => new(TestImageNames.InSharedRegistry);
 
     public static TheoryData<string> OnDemandImages() => new([TestImageNames.Large, .. TestImageNames.Hostile]);
 
     [Fact]
     public void Every_standard_image_is_pushed_under_crisp_test()
     {
-        Assert.Equal(TestImageNames.Standard.Order(), registry.Images.Keys.Order());
-        foreach (var name in TestImageNames.Standard)
+        Assert.Equal(TestImageNames.InSharedRegistry.Order(), registry.Images.Keys.Order());
+        foreach (var name in TestImageNames.InSharedRegistry)
         {
             Assert.Equal($"{registry.Host}/crisp-test/{name}:latest", registry.Reference(name));
         }
@@ -42,6 +42,21 @@ public sealed class RegistryWithImagesTests(RegistryWithImages registry)
         await AssertServedAsIs(pushed);
     }
 
+    [Fact]
+    public async Task Docker_schema2_busybox_keeps_the_image_id_and_layers_of_the_oci_build()
+    {
+        var docker = registry[TestImageNames.DockerBusybox].Image;
+        var oci = registry[TestImageNames.Busybox].Image;
+        Assert.Equal(DockerMediaTypes.Manifest, docker.ManifestMediaType);
+        Assert.NotEqual(oci.ManifestDigest, docker.ManifestDigest);
+        Assert.Equal(oci.ImageId, docker.ImageId);
+        Assert.Equal(oci.LayerDigests, docker.LayerDigests);
+        Assert.All(docker.Layers, l => Assert.Equal(DockerMediaTypes.LayerGzip, l.MediaType));
+
+        using var manifest = JsonDocument.Parse(await ImagePusher.InspectRawAsync(registry.Reference(TestImageNames.DockerBusybox)));
+        Assert.Equal(DockerMediaTypes.Config, manifest.RootElement.GetProperty("config").GetProperty("mediaType").GetString());
+    }
+
     [Theory]
     [MemberData(nameof(OnDemandImages))]
     public async Task Large_and_hostile_images_push_on_demand_with_the_built_digests(string name)
@@ -51,13 +66,17 @@ public sealed class RegistryWithImagesTests(RegistryWithImages registry)
         await AssertServedAsIs(pushed);
     }
 
-    [Fact]
-    public async Task Multiplatform_index_is_served_whole_and_resolves_to_the_host_image()
+    [Theory]
+    [InlineData(TestImageNames.Multiplatform, OciMediaTypes.ImageIndex, OciMediaTypes.ImageManifest)]
+    [InlineData(TestImageNames.DockerMultiplatform, DockerMediaTypes.ManifestList, DockerMediaTypes.Manifest)]
+    public async Task Multiplatform_index_is_served_whole_and_resolves_to_the_host_image(string name, string indexMediaType, string manifestMediaType)
     {
-        var pushed = registry[TestImageNames.Multiplatform];
+        var pushed = registry[name];
+        Assert.Equal(indexMediaType, pushed.Image.ManifestMediaType);
+        Assert.All(pushed.Image.PlatformImages, p => Assert.Equal(manifestMediaType, p.ManifestMediaType));
         var raw = await ImagePusher.InspectRawAsync(pushed.Reference);
         using var index = JsonDocument.Parse(raw);
-        Assert.Equal(OciMediaTypes.ImageIndex, index.RootElement.GetProperty("mediaType").GetString());
+        Assert.Equal(indexMediaType, index.RootElement.GetProperty("mediaType").GetString());
         var children = index.RootElement.GetProperty("manifests").EnumerateArray().Select(m => m.GetProperty("digest").GetString()!).ToArray();
         Assert.Equal(pushed.Image.PlatformImages.Select(p => p.ManifestDigest).ToArray(), children);
 

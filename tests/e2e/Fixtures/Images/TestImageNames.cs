@@ -21,6 +21,12 @@ public static class TestImageNames
     public const string HostileSymlinkEscape = "hostile-symlink-escape";
     public const string HostileHardlinkEscape = "hostile-hardlink-escape";
 
+    /// <summary><see cref="Busybox"/> pushed as a Docker schema 2 manifest.</summary>
+    public const string DockerBusybox = "docker-busybox";
+
+    /// <summary><see cref="Multiplatform"/> pushed as a Docker manifest list.</summary>
+    public const string DockerMultiplatform = "docker-multiplatform";
+
     /// <summary>Small, well-formed images every registry fixture holds.</summary>
     public static readonly IReadOnlyList<string> Standard =
     [
@@ -32,6 +38,16 @@ public static class TestImageNames
     public static readonly IReadOnlyList<string> Hostile = [HostileDotDot, HostileAbsolute, HostileSymlinkEscape, HostileHardlinkEscape];
 
     public static readonly IReadOnlyList<string> All = [.. Standard, Large, .. Hostile];
+
+    /// <summary>Registry-only names: a catalogue image converted to Docker schema 2 when pushed (name -> source image).</summary>
+    public static readonly IReadOnlyDictionary<string, string> DockerSchema2 = new Dictionary<string, string>
+    {
+        [DockerBusybox] = Busybox,
+        [DockerMultiplatform] = Multiplatform,
+    };
+
+    /// <summary>Everything <see cref="RegistryWithImages"/> pushes up front.</summary>
+    public static readonly IReadOnlyList<string> InSharedRegistry = [.. Standard, .. DockerSchema2.Keys];
 
     /// <summary>Registry repository the catalogue uses for an image: "crisp-test/NAME".</summary>
     public static string Repository(string name) => "crisp-test/" + name;

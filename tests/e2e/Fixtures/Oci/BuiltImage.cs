@@ -35,7 +35,7 @@ public sealed record BuiltImage
 
     public string ImageId => ConfigDigest;
 
-    public bool IsIndex => ManifestMediaType == OciMediaTypes.ImageIndex;
+    public bool IsIndex => ManifestMediaType is OciMediaTypes.ImageIndex or DockerMediaTypes.ManifestList;
 
     public OciPlatform Platform => Config.Platform;
 
@@ -50,6 +50,9 @@ public sealed record BuiltImage
     public string OciReference => $"oci:{LayoutDirectory}:{Tag}";
 
     public string BlobPath(string digest) => Path.Combine(LayoutDirectory, "blobs", "sha256", Sha256Digest.Hex(digest));
+
+    /// <summary>The single-platform manifests: the platform images of an index, or the image itself.</summary>
+    public IReadOnlyList<BuiltImage> AllManifests() => IsIndex ? PlatformImages : [this];
 
     public BuiltImage ForPlatform(OciPlatform platform) =>
         PlatformImages.FirstOrDefault(p => p.Platform == platform)

@@ -34,6 +34,14 @@ public static class ImagePusher
         await ToolRunner.RunCheckedAsync(Skopeo, arguments, cancellationToken);
     }
 
+    /// <summary>
+    /// Pushes <paramref name="image"/> converted to Docker schema 2 (manifest list for an index). Returns the image
+    /// as the registry now holds it: new manifest digests and Docker media types; config (image id), layer blobs
+    /// and diff ids unchanged. Only gzip layers can be converted.
+    /// </summary>
+    public static Task<BuiltImage> PushAsDockerSchema2Async(BuiltImage image, RegistryFixture registry, string repository, string? tag = null, CancellationToken cancellationToken = default) =>
+        DockerSchema2Push.PushAsync(image, registry.Reference(repository, tag ?? image.Tag), registry.Credentials, cancellationToken);
+
     /// <summary>The manifest (or index) bytes as the registry serves them (<c>skopeo inspect --raw</c>).</summary>
     public static async Task<string> InspectRawAsync(string reference, BasicCredentials? credentials = null, CancellationToken cancellationToken = default) =>
         (await ToolRunner.RunCheckedAsync(Skopeo, InspectArguments(reference, credentials, "--raw"), cancellationToken)).StandardOutput;

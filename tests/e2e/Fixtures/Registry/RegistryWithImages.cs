@@ -4,7 +4,8 @@ using Xunit;
 namespace Crisp.E2E.Fixtures;
 
 /// <summary>
-/// One anonymous registry holding every standard catalogue image as "crisp-test/NAME:latest".
+/// One anonymous registry holding every standard catalogue image as "crisp-test/NAME:latest", plus Docker
+/// schema 2 conversions (<see cref="TestImageNames.DockerSchema2"/>).
 /// Large and hostile images are pushed on demand with <see cref="EnsurePushedAsync"/>.
 /// </summary>
 public sealed class RegistryWithImages : IAsyncLifetime
@@ -33,7 +34,7 @@ public sealed class RegistryWithImages : IAsyncLifetime
 
     public string Host => Registry.Host;
 
-    /// <summary>Standard images by catalogue name (<see cref="TestImageNames.Standard"/>), all pushed.</summary>
+    /// <summary>Pushed images by name (<see cref="TestImageNames.InSharedRegistry"/>).</summary>
     public IReadOnlyDictionary<string, PushedImage> Images { get; private set; } = new Dictionary<string, PushedImage>();
 
     public PushedImage this[string name] =>
@@ -48,7 +49,7 @@ public sealed class RegistryWithImages : IAsyncLifetime
     {
         _registry = await RegistryFixture.StartAsync();
         using var gate = new SemaphoreSlim(ParallelPushes);
-        var pushed = await Task.WhenAll(TestImageNames.Standard.Select(async name =>
+        var pushed = await Task.WhenAll(TestImageNames.InSharedRegistry.Select(async name =>
         {
             await gate.WaitAsync();
             try
@@ -77,8 +78,14 @@ public sealed class RegistryWithImages : IAsyncLifetime
 
     private async Task<PushedImage> PushAsync(string name, CancellationToken cancellationToken)
     {
-        var image = await TestImages.GetAsync(name);
         var repository = TestImageNames.Repository(name);
+        if (TestImageNames.DockerSchema2.TryGetValue(name, out var source))
+        {
+            var converted = await ImagePusher.PushAsDockerSchema2Async(await TestImages.GetAsync(source), Registry, repository, Tag, cancellationToken);
+            return new PushedImage(name, Registry.Host, repository, Tag, converted with { Name = name });
+        }
+
+        var image = await TestImages.GetAsync(name);
         await ImagePusher.PushAsync(image, Registry, repository, Tag, cancellationToken);
         return new PushedImage(name, Registry.Host, repository, Tag, image);
     }
