@@ -54,6 +54,8 @@ internal sealed class FakeRegistry : IAsyncDisposable
     public int CutBlobsNext { get; set; }
     public int CutBlobAfterBytes { get; set; } = 1000;
     public bool IgnoreRange { get; set; }
+    /// <summary>The next N blob responses send <see cref="CutBlobAfterBytes"/> bytes and then go silent.</summary>
+    public int StallBlobsNext { get; set; }
     /// <summary>Blob requests are redirected to this base URL (as registries do to object storage).</summary>
     public string? RedirectBlobsTo { get; set; }
     /// <summary>Once a blob response was cut, every later blob request answers 503.</summary>
@@ -200,6 +202,20 @@ internal sealed class FakeRegistry : IAsyncDisposable
         }
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = content.Length - start;
+        if (StallBlobsNext > 0)
+        {
+            StallBlobsNext--;
+            await context.Response.Body.WriteAsync(content.AsMemory((int)start, (int)Math.Min(CutBlobAfterBytes, content.Length - start)));
+            await context.Response.Body.FlushAsync();
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return;
+        }
         if (CutBlobsNext > 0)
         {
             CutBlobsNext--;

@@ -377,6 +377,26 @@ public sealed class RegistryClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StalledBlobDownloadIsResumed()
+    {
+        PushedImage image = Push(_registry, "app", "v1", layerSize: 50_000);
+        using RegistryClient client = NewClient(RegistryConfiguration.Empty, new RegistryClientOptions
+        {
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            BlobReadIdleTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        ResolvedManifest resolved = await client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        _registry.StallBlobsNext = 1;
+        _registry.CutBlobAfterBytes = 10_000;
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using Stream blob = await client.OpenBlobAsync(resolved, image.Layer, CancellationToken.None);
+        Assert.Equal(image.LayerBytes, await ReadAllAsync(blob));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), started.Elapsed.ToString());
+        Assert.Equal("bytes=10000-", _registry.Requests.Last(r => r.Path.Contains("/blobs/")).Range);
+    }
+
+    [Fact]
     public async Task BlobDownloadGivesUpAfterTooManyFailedResumptions()
     {
         PushedImage image = Push(_registry, "app", "v1", layerSize: 10_000);
