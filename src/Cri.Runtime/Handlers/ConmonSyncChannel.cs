@@ -28,8 +28,9 @@ internal sealed class ConmonSyncChannel : IDisposable
     /// <summary>The next line conmon wrote; throws OperationCanceledException when <paramref name="ct"/> fires first.</summary>
     public async Task<string> ReadLineAsync(CancellationToken ct)
     {
-        // Reads on a fifo are blocking syscalls; one runs at a time and survives a cancelled wait.
-        _inFlight ??= Task.Run(ReadLineBlocking, CancellationToken.None);
+        // Reads on a fifo are blocking syscalls: they get their own thread (not a pool thread a busy daemon
+        // needs), one runs at a time, and it survives a cancelled wait.
+        _inFlight ??= Task.Factory.StartNew(ReadLineBlocking, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var line = await _inFlight.WaitAsync(ct).ConfigureAwait(false);
         _inFlight = null;
         return line;
