@@ -53,6 +53,36 @@ public sealed class RegistryFixtureTests
         var wrongPassword = await ImagePusher.TryInspectRawAsync(reference, new BasicCredentials("crisp", "wrong"));
         Assert.False(wrongPassword.Succeeded, "inspect with a wrong password succeeded");
         await Assert.ThrowsAsync<ToolFailedException>(() => ImagePusher.PushAsync(image, registry.Reference("crisp-test/anon"), credentials: null));
+        var refused = await Assert.ThrowsAsync<ToolFailedException>(() => ImagePusher.PushAsync(image, registry.Reference("crisp-test/wrong"), new BasicCredentials("crisp", "not-the-password")));
+        Assert.DoesNotContain("not-the-password", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("<redacted>", refused.CommandLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tls_registry_is_trusted_through_its_ca_only()
+    {
+        await using var registry = await RegistryFixture.StartAsync(new RegistryFixtureOptions { Tls = true });
+        Assert.Equal("https", registry.BaseUri.Scheme);
+        Assert.Equal(["ca.crt"], Directory.GetFiles(registry.CertificateDirectory).Select(Path.GetFileName));
+        using (var trusting = registry.CreateHttpClient())
+        using (var response = await trusting.GetAsync(new Uri(registry.BaseUri, "v2/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var plain = new HttpClient())
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync(new Uri(registry.BaseUri, "v2/")));
+        }
+
+        var image = await TestImages.Busybox;
+        var reference = await ImagePusher.PushAsync(image, registry, "crisp-test/tls");
+        var verified = await ToolRunner.RunAsync("skopeo", ["inspect", "--raw", "--no-creds", "--cert-dir", registry.CertificateDirectory, "docker://" + reference]);
+        Assert.True(verified.Succeeded, verified.StandardError);
+        Assert.Equal(image.ManifestDigest, Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes(verified.StandardOutput)));
+        var unverified = await ToolRunner.RunAsync("skopeo", ["inspect", "--raw", "--no-creds", "docker://" + reference]);
+        Assert.False(unverified.Succeeded, "skopeo trusted the fixture's certificate without its CA");
+        Assert.Contains("certificate", unverified.StandardError, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public static class ToolRunner
             startInfo.ArgumentList.Add(argument);
         }
 
-        var commandLine = fileName + " " + string.Join(' ', startInfo.ArgumentList.Select(QuoteForDisplay));
+        var commandLine = DisplayCommandLine(fileName, startInfo.ArgumentList);
         using var process = Process.Start(startInfo)
             ?? throw new InvalidOperationException($"could not start `{commandLine}`");
         process.StandardInput.Close();
@@ -61,7 +61,22 @@ public static class ToolRunner
         }
     }
 
-    // Passwords in --creds are shown too; these are throwaway test credentials.
+    private static readonly HashSet<string> CredentialOptions = ["--creds", "--dest-creds", "--src-creds"];
+
+    // The command line ends up in exception messages and test logs: keep passwords out of it.
+    private static string DisplayCommandLine(string fileName, IReadOnlyList<string> arguments)
+    {
+        var shown = new List<string>(arguments.Count + 1) { fileName };
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            // skopeo: --creds USER:PASS; htpasswd: -Bbn USER PASS.
+            var secretFollows = (i > 0 && CredentialOptions.Contains(arguments[i - 1])) || (i > 1 && arguments[i - 2] == "-Bbn");
+            shown.Add(secretFollows ? "<redacted>" : QuoteForDisplay(arguments[i]));
+        }
+
+        return string.Join(' ', shown);
+    }
+
     private static string QuoteForDisplay(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@,+".Contains(c)) ? argument : "'" + argument.Replace("'", "'\\''") + "'";
 }

@@ -20,11 +20,13 @@ public sealed class RegistryFixture : IAsyncDisposable
     private readonly string _rootDirectory;
     private readonly ConcurrentQueue<string> _log;
     private readonly ConcurrentQueue<RegistryRequest> _requests;
+    private readonly RegistryTlsMaterial? _tls;
     private int _disposed;
     private bool _exitedAtDispose;
 
-    private RegistryFixture(Process process, ConcurrentQueue<string> log, ConcurrentQueue<RegistryRequest> requests, string rootDirectory, int port, string storageDirectory, string? username, string? password)
+    private RegistryFixture(Process process, ConcurrentQueue<string> log, ConcurrentQueue<RegistryRequest> requests, RegistryTlsMaterial? tls, string rootDirectory, int port, string storageDirectory, string? username, string? password)
     {
+        _tls = tls;
         _process = process;
         _log = log;
         _requests = requests;
@@ -49,7 +51,28 @@ public sealed class RegistryFixture : IAsyncDisposable
 
     public bool RequiresAuth => Username is not null;
 
-    public Uri BaseUri => new($"http://{Host}/");
+    /// <summary>"http://127.0.0.1:PORT/", or https:// when started with <see cref="RegistryFixtureOptions.Tls"/>.</summary>
+    public Uri BaseUri => new($"{(UsesTls ? "https" : "http")}://{Host}/");
+
+    public bool UsesTls => _tls is not null;
+
+    /// <summary>PEM of the CA that issued the registry's certificate (TLS registries only).</summary>
+    public string CaCertificatePath => _tls?.CaCertificatePath ?? throw new InvalidOperationException($"registry {Host} serves plain HTTP; start it with Tls = true");
+
+    /// <summary>A directory holding only ca.crt, in the certs.d layout skopeo's --cert-dir and containerd's hosts.d use.</summary>
+    public string CertificateDirectory => _tls?.CertificateDirectory ?? throw new InvalidOperationException($"registry {Host} serves plain HTTP; start it with Tls = true");
+
+    /// <summary>An HttpClient for raw registry API calls; on a TLS registry it trusts exactly the fixture's CA.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var handler = new HttpClientHandler();
+        if (_tls is { } tls)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => tls.Validates(certificate);
+        }
+
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     /// <summary>Credentials skopeo should use to push here, or null for an anonymous registry.</summary>
     public BasicCredentials? Credentials => Username is null ? null : new BasicCredentials(Username, Password!);
@@ -134,10 +157,12 @@ public sealed class RegistryFixture : IAsyncDisposable
 
         var rootDirectory = Directory.CreateTempSubdirectory($"{DirectoryPrefix}{Environment.ProcessId}-").FullName;
         ExitCleanup.TrackDirectory(rootDirectory);
+        RegistryTlsMaterial? tls = null;
         try
         {
             var storageDirectory = Path.Combine(rootDirectory, "storage");
             Directory.CreateDirectory(storageDirectory);
+            tls = options.Tls ? await RegistryTlsMaterial.CreateAsync(rootDirectory, cancellationToken) : null;
             string? htpasswdPath = null;
             if (authEnabled)
             {
@@ -151,11 +176,11 @@ public sealed class RegistryFixture : IAsyncDisposable
                 // Another process may grab the picked port before the registry binds it; a fresh port fixes that.
                 var port = FreeTcpPort.Pick();
                 var configPath = Path.Combine(rootDirectory, "config.yml");
-                await RegistryConfigFile.WriteAsync(configPath, port, storageDirectory, htpasswdPath, cancellationToken);
+                await RegistryConfigFile.WriteAsync(configPath, port, storageDirectory, htpasswdPath, tls, cancellationToken);
                 var log = new ConcurrentQueue<string>();
                 var requests = new ConcurrentQueue<RegistryRequest>();
                 var process = StartProcess(configPath, log, requests);
-                var fixture = new RegistryFixture(process, log, requests, rootDirectory, port, storageDirectory, options.Username, options.Password);
+                var fixture = new RegistryFixture(process, log, requests, tls, rootDirectory, port, storageDirectory, options.Username, options.Password);
                 try
                 {
                     await fixture.WaitUntilServingAsync(options.StartTimeout, cancellationToken);
@@ -177,6 +202,7 @@ public sealed class RegistryFixture : IAsyncDisposable
         }
         catch
         {
+            tls?.Dispose();
             RemoveDirectory(rootDirectory);
             throw;
         }
@@ -201,12 +227,13 @@ public sealed class RegistryFixture : IAsyncDisposable
 
         _exitedAtDispose = _process.HasExited;
         _process.Dispose();
+        _tls?.Dispose();
         RemoveDirectory(_rootDirectory);
     }
 
     private async Task DeleteAsync(string relativeUri, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient();
+        using var http = CreateHttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(BaseUri, relativeUri));
         if (Credentials is { } credentials)
         {
@@ -283,7 +310,8 @@ public sealed class RegistryFixture : IAsyncDisposable
 
     private async Task WaitUntilServingAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = CreateHttpClient();
+        http.Timeout = TimeSpan.FromSeconds(2);
         var deadline = Stopwatch.StartNew();
         var probe = new Uri(BaseUri, "v2/");
         string lastError = "no answer yet";

@@ -7,6 +7,9 @@ public sealed record RegistryFixtureOptions
 
     public string? Password { get; init; }
 
+    /// <summary>Serve HTTPS with a certificate from a throwaway CA (see <see cref="RegistryFixture.CaCertificatePath"/>).</summary>
+    public bool Tls { get; init; }
+
     /// <summary>How long to wait for <c>GET /v2/</c> to answer before giving up.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
