@@ -1,0 +1,26 @@
+using Crisp.Interop;
+
+namespace Crisp.Runtime.Sandboxes;
+
+/// <summary>
+/// The per-pod /dev/shm: one tmpfs shared by every container of a pod with its own IPC namespace,
+/// sized like the 64 MiB default of docker and containerd.
+/// </summary>
+public static class PodShm
+{
+    public const long SizeBytes = 64L * 1024 * 1024;
+
+    public static void Mount(string path)
+    {
+        Directory.CreateDirectory(path);
+        if (MountTable.IsMountPoint(path)) return;
+        Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, $"mode=1777,size={SizeBytes}");
+    }
+
+    /// <summary>Unmounts when mounted; an absent or already unmounted path is success.</summary>
+    public static void Unmount(string path)
+    {
+        if (!MountTable.IsMountPoint(path)) return;
+        Libc.Unmount(path, Libc.MNT_DETACH);
+    }
+}

@@ -1,0 +1,43 @@
+using Crisp.Cri.V1;
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Sandboxes;
+
+/// <summary>Rejects RunPodSandbox configs crisp cannot honour, naming the offending field.</summary>
+public static class SandboxValidator
+{
+    public static void Validate(PodSandboxConfig config)
+    {
+        var metadata = config.Metadata ?? throw RuntimeException.InvalidField("config.metadata", "must be set");
+        if (string.IsNullOrEmpty(metadata.Name)) throw RuntimeException.InvalidField("config.metadata.name", "must not be empty");
+        if (string.IsNullOrEmpty(metadata.Namespace)) throw RuntimeException.InvalidField("config.metadata.namespace", "must not be empty");
+        if (string.IsNullOrEmpty(metadata.Uid)) throw RuntimeException.InvalidField("config.metadata.uid", "must not be empty");
+        if (metadata.Uid.Contains('/') || metadata.Uid.Contains(".."))
+            throw RuntimeException.InvalidField("config.metadata.uid", $"\"{metadata.Uid}\" must not contain '/' or '..'");
+
+        var security = config.Linux?.SecurityContext;
+        var userns = security?.NamespaceOptions?.UsernsOptions;
+        if (userns is not null && userns.Mode == NamespaceMode.Pod)
+            throw new RuntimeException(RuntimeErrorKind.Unimplemented,
+                "config.linux.security_context.namespace_options.userns_options.mode: POD user namespaces are not supported yet");
+        var options = security?.NamespaceOptions;
+        if (options is not null)
+        {
+            if (options.Network is not (NamespaceMode.Pod or NamespaceMode.Node))
+                throw RuntimeException.InvalidField("config.linux.security_context.namespace_options.network", $"{options.Network} is not valid for a pod (POD or NODE)");
+            if (options.Ipc is not (NamespaceMode.Pod or NamespaceMode.Node))
+                throw RuntimeException.InvalidField("config.linux.security_context.namespace_options.ipc", $"{options.Ipc} is not valid for a pod (POD or NODE)");
+            if (options.Pid == NamespaceMode.Target)
+                throw RuntimeException.InvalidField("config.linux.security_context.namespace_options.pid", "TARGET is only valid for containers");
+        }
+        if (!string.IsNullOrEmpty(config.LogDirectory) && !Path.IsPathRooted(config.LogDirectory))
+            throw RuntimeException.InvalidField("config.log_directory", $"\"{config.LogDirectory}\" must be an absolute path");
+        if (config.LogDirectory.Split('/').Contains(".."))
+            throw RuntimeException.InvalidField("config.log_directory", $"\"{config.LogDirectory}\" must not contain '..'");
+        foreach (var (key, _) in config.Linux?.Sysctls ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Contains('/') && key.Contains(".."))
+                throw RuntimeException.InvalidField("config.linux.sysctls", $"invalid sysctl name \"{key}\"");
+        }
+    }
+}
