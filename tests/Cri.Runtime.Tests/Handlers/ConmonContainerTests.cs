@@ -136,6 +136,10 @@ public sealed class ConmonContainerTests
             Assert.Equal("out\n", System.Text.Encoding.UTF8.GetString(ok.Stdout));
             Assert.Equal("err\n", System.Text.Encoding.UTF8.GetString(ok.Stderr));
 
+            var missing = await Assert.ThrowsAsync<RuntimeException>(() =>
+                handler.ExecSyncAsync(bundle.ContainerId, ["/bin/no-such-tool"], TimeSpan.FromSeconds(10), 1024, CancellationToken.None));
+            Assert.Contains("/bin/no-such-tool", missing.Message);
+
             var capped = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "yes | head -c 100000"], TimeSpan.FromSeconds(10), 1000, CancellationToken.None);
             Assert.Equal(1000, capped.Stdout.Length);
             Assert.Equal(0, capped.ExitCode);
