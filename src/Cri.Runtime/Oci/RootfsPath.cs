@@ -46,21 +46,34 @@ internal static class RootfsPath
         return Join(root, resolved, null);
     }
 
-    /// <summary>Reads a text file inside the rootfs; null when it does not exist or is not a regular file.</summary>
+    /// <summary>Largest passwd/group file crisp reads; anything bigger is not a real account database.</summary>
+    private const long MaxTextFileBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a small regular text file inside the rootfs; null when it does not exist, is not a regular file
+    /// (a FIFO would block the read forever), is too large, or its path loops.
+    /// </summary>
     public static string? ReadTextOrNull(string rootfs, string containerPath)
     {
-        var hostPath = Resolve(rootfs, containerPath);
-        var info = new FileInfo(hostPath);
-        if (!info.Exists || info.LinkTarget is not null) return null;
+        string hostPath;
         try
         {
-            return File.ReadAllText(hostPath);
+            hostPath = Resolve(rootfs, containerPath);
         }
-        catch (FileNotFoundException)
+        catch (IOException)
         {
             return null;
         }
-        catch (DirectoryNotFoundException)
+
+        if (Crisp.Interop.Libc.StatDeviceNode(hostPath, followSymlinks: false) is not { Type: 'f' }) return null;
+        try
+        {
+            using var stream = new FileStream(hostPath, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Options = FileOptions.None });
+            if (stream.Length > MaxTextFileBytes) return null;
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }

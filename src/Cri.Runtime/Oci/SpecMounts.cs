@@ -90,7 +90,15 @@ internal static class SpecMounts
         var destination = SpecPaths.RequireCleanAbsolute(mount.ContainerPath, $"{field}.container_path");
         var requested = SpecPaths.RequireCleanAbsolute(mount.HostPath, $"{field}.host_path");
         // Bind the real target: a symlinked source would otherwise be resolved by runc at mount time.
-        var source = RootfsPath.Resolve("/", requested);
+        string source;
+        try
+        {
+            source = RootfsPath.Resolve("/", requested);
+        }
+        catch (IOException e)
+        {
+            throw RuntimeException.InvalidField($"{field}.host_path", e.Message);
+        }
         if (!File.Exists(source) && !Directory.Exists(source))
             throw RuntimeException.InvalidField($"{field}.host_path", $"{mount.HostPath} does not exist");
 

@@ -3,12 +3,15 @@ using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Oci;
 
-/// <summary>CRI container resources as OCI cgroup settings, plus the oom_score_adj the host lets us set.</summary>
-internal static class SpecResources
+/// <summary>
+/// CRI container resources as OCI cgroup settings, plus the oom_score_adj the host lets us set.
+/// Also used by UpdateContainerResources (`runc update --resources` reads the same JSON).
+/// </summary>
+public static class SpecResources
 {
     private const string Field = "config.linux.resources";
 
-    public static OciResources Build(LinuxContainerResources? resources, HostFeatures host, List<OciDeviceCgroup> deviceRules)
+    public static OciResources Build(LinuxContainerResources? resources, HostFeatures host, List<OciDeviceCgroup>? deviceRules = null)
     {
         var result = new OciResources { Devices = deviceRules };
         if (resources is null) return result;
@@ -46,4 +49,8 @@ internal static class SpecResources
         var requested = (int)Math.Clamp(resources?.OomScoreAdj ?? 0, -1000, 1000);
         return Math.Max(requested, host.MinOomScoreAdj);
     }
+
+    /// <summary>The linux.resources object alone, as `runc update --resources FILE` expects.</summary>
+    public static string ToJson(OciResources resources) =>
+        System.Text.Json.JsonSerializer.Serialize(resources, OciJsonContext.Default.OciResources);
 }

@@ -404,4 +404,11 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
         Assert.True(root.GetProperty("linux").GetProperty("resources").GetProperty("devices")[0].TryGetProperty("allow", out _));
         Assert.Equal(json, OciSpec.FromJson(json).ToJson());
     }
+
+    [Fact]
+    public void ResourcesAloneSerializeForRuncUpdate()
+    {
+        var resources = SpecResources.Build(new LinuxContainerResources { CpuQuota = 20000, CpuPeriod = 100000, MemoryLimitInBytes = 32 << 20 }, SpecFixture.Host());
+        Assert.Equal("{\"memory\":{\"limit\":33554432},\"cpu\":{\"quota\":20000,\"period\":100000}}", SpecResources.ToJson(resources));
+    }
 }

@@ -166,4 +166,25 @@ public sealed class UserResolverTests : IDisposable
 
         Assert.Equal(1001, UserResolver.Resolve(fixture.Rootfs, "bob", null).Uid);
     }
+
+    [Fact]
+    public async Task PasswdThatIsAFifoIsTreatedAsAbsentInsteadOfBlocking()
+    {
+        var passwd = Path.Combine(fixture.Rootfs, "etc/passwd");
+        File.Delete(passwd);
+        Crisp.Interop.Libc.MkFifo(passwd, 0x1a4);
+
+        var user = await Task.Run(() => UserResolver.Resolve(fixture.Rootfs, "1000", null)).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((1000, 0, (string?)null), (user.Uid, user.Gid, user.Username));
+    }
+
+    [Fact]
+    public void PasswdSymlinkLoopIsTreatedAsAbsent()
+    {
+        var passwd = Path.Combine(fixture.Rootfs, "etc/passwd");
+        File.Delete(passwd);
+        File.CreateSymbolicLink(passwd, "/etc/passwd");
+        Assert.Throws<RuntimeException>(() => UserResolver.Resolve(fixture.Rootfs, "alice", null));
+        Assert.Equal(5, UserResolver.Resolve(fixture.Rootfs, "5", null).Uid);
+    }
 }

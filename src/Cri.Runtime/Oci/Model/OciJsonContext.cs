@@ -6,6 +6,7 @@ namespace Crisp.Runtime.Oci;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(OciSpec))]
 [JsonSerializable(typeof(OciSeccomp))]
+[JsonSerializable(typeof(OciResources))]
 public sealed partial class OciJsonContext : JsonSerializerContext
 {
     private static OciJsonContext? indented;
