@@ -4,6 +4,7 @@ using Crisp.Runtime;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Network;
 using Crisp.Server.Config;
+using Crisp.Server.Hosting.Http2;
 using Crisp.Server.Services.Image;
 using Crisp.Server.Services.Runtime;
 using Crisp.Server.Telemetry;
@@ -36,7 +37,11 @@ public static class DaemonHost
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenUnixSocket(config.GrpcSocket, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(config.GrpcSocket, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.Use(UnixAuthorityMiddleware.Wrap);
+            });
             kestrel.Limits.MaxRequestBodySize = config.GrpcMaxMessageBytes;
             kestrel.AddServerHeader = false;
         });

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Crisp.Server.Hosting.Http2;
+
+/// <summary>
+/// Rewrites the client side of one HTTP/2 connection so Kestrel accepts gRPC clients that send the
+/// unix socket path as <c>:authority</c> (grpc-go dialling a bare path does, and so do crictl,
+/// critest and many kubelets). Kestrel rejects such a request with PROTOCOL_ERROR and offers no
+/// switch (dotnet/aspnetcore#47043), so every request header block is decoded here and re-encoded
+/// as plain literals with an invalid authority replaced by "localhost". All other frames pass
+/// through untouched. Pure byte-in/byte-out: the transport plumbing lives in
+/// <see cref="UnixAuthorityMiddleware"/>.
+/// </summary>
+public sealed class Http2AuthorityRewriter
+{
+    public const int FrameHeaderLength = 9;
+    /// <summary>SETTINGS_MAX_FRAME_SIZE Kestrel advertises by default; re-encoded blocks are split to fit.</summary>
+    public const int MaxFramePayload = 16384;
+    public static readonly byte[] ReplacementAuthority = "localhost"u8.ToArray();
+
+    private const byte FrameHeaders = 0x1;
+    private const byte FrameContinuation = 0x9;
+    private const byte FlagEndStream = 0x1;
+    private const byte FlagEndHeaders = 0x4;
+    private const byte FlagPadded = 0x8;
+    private const byte FlagPriority = 0x20;
+    private const int PrefaceLength = 24;
+
+    private readonly HpackDecoder _decoder = new();
+    private int _prefaceRemaining = PrefaceLength;
+    private List<byte>? _block;
+    private int _blockStreamId;
+    private byte _blockFlags;
+    private byte[] _blockPriority = [];
+
+    /// <summary>Transforms as many complete frames of <paramref name="input"/> as possible; returns how far it consumed.</summary>
+    public SequencePosition Process(ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    {
+        var reader = new SequenceReader<byte>(input);
+        if (_prefaceRemaining > 0)
+        {
+            var take = (int)Math.Min(_prefaceRemaining, reader.Remaining);
+            Write(output, input.Slice(reader.Position, take));
+            reader.Advance(take);
+            _prefaceRemaining -= take;
+            if (_prefaceRemaining > 0) return reader.Position;
+        }
+
+        Span<byte> header = stackalloc byte[FrameHeaderLength];
+        while (reader.Remaining >= FrameHeaderLength)
+        {
+            reader.TryCopyTo(header);
+            var length = (header[0] << 16) | (header[1] << 8) | header[2];
+            if (reader.Remaining < FrameHeaderLength + length) break;
+            var type = header[3];
+            var flags = header[4];
+            var streamId = (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFFFFFF);
+
+            if (type == FrameHeaders || (type == FrameContinuation && _block is not null))
+            {
+                var payload = input.Slice(reader.Position, FrameHeaderLength + length).Slice(FrameHeaderLength).ToArray();
+                if (type == FrameHeaders) StartBlock(streamId, flags, payload);
+                else _block!.AddRange(payload);
+                if ((flags & FlagEndHeaders) != 0) EmitBlock(output);
+            }
+            else
+            {
+                Write(output, input.Slice(reader.Position, FrameHeaderLength + length));
+            }
+            reader.Advance(FrameHeaderLength + length);
+        }
+        return reader.Position;
+    }
+
+    private void StartBlock(int streamId, byte flags, byte[] payload)
+    {
+        var offset = 0;
+        var end = payload.Length;
+        if ((flags & FlagPadded) != 0)
+        {
+            if (payload.Length < 1) throw new HpackException("HEADERS frame too short for its padding");
+            end -= payload[0];
+            offset = 1;
+        }
+        _blockPriority = [];
+        if ((flags & FlagPriority) != 0)
+        {
+            if (end - offset < 5) throw new HpackException("HEADERS frame too short for its priority");
+            _blockPriority = payload[offset..(offset + 5)];
+            offset += 5;
+        }
+        if (end < offset) throw new HpackException("HEADERS padding longer than the frame");
+        _blockStreamId = streamId;
+        _blockFlags = flags;
+        _block = new List<byte>(payload[offset..end]);
+    }
+
+    private void EmitBlock(IBufferWriter<byte> output)
+    {
+        var fields = _decoder.Decode(_block!.ToArray());
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (fields[i].Name.AsSpan().SequenceEqual(":authority"u8) && !IsValidAuthority(fields[i].Value))
+                fields[i] = (fields[i].Name, ReplacementAuthority);
+        }
+        var encoded = HpackLiteralEncoder.Encode(fields);
+        _block = null;
+
+        var firstCapacity = MaxFramePayload - _blockPriority.Length;
+        var firstLength = Math.Min(firstCapacity, encoded.Length);
+        var onlyFrame = firstLength == encoded.Length;
+        var firstFlags = (byte)((_blockFlags & (FlagEndStream | FlagPriority)) | (onlyFrame ? FlagEndHeaders : 0));
+        WriteFrame(output, FrameHeaders, firstFlags, _blockStreamId, _blockPriority, encoded.AsSpan(0, firstLength));
+        for (var offset = firstLength; offset < encoded.Length; offset += MaxFramePayload)
+        {
+            var chunk = Math.Min(MaxFramePayload, encoded.Length - offset);
+            var last = offset + chunk == encoded.Length;
+            WriteFrame(output, FrameContinuation, last ? FlagEndHeaders : (byte)0, _blockStreamId, [], encoded.AsSpan(offset, chunk));
+        }
+    }
+
+    private static void WriteFrame(IBufferWriter<byte> output, byte type, byte flags, int streamId, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload)
+    {
+        var length = prefix.Length + payload.Length;
+        var span = output.GetSpan(FrameHeaderLength + length);
+        span[0] = (byte)(length >> 16);
+        span[1] = (byte)(length >> 8);
+        span[2] = (byte)length;
+        span[3] = type;
+        span[4] = flags;
+        BinaryPrimitives.WriteUInt32BigEndian(span[5..], (uint)streamId);
+        prefix.CopyTo(span[FrameHeaderLength..]);
+        payload.CopyTo(span[(FrameHeaderLength + prefix.Length)..]);
+        output.Advance(FrameHeaderLength + length);
+    }
+
+    private static void Write(IBufferWriter<byte> output, ReadOnlySequence<byte> bytes)
+    {
+        foreach (var segment in bytes)
+        {
+            segment.Span.CopyTo(output.GetSpan(segment.Length));
+            output.Advance(segment.Length);
+        }
+    }
+
+    /// <summary>RFC 3986 host[:port] characters (reg-name, IP literal brackets, port digits).</summary>
+    public static bool IsValidAuthority(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty) return false;
+        foreach (var c in value)
+        {
+            var ok = c is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
+                || "-._~!$&'()*+,;=:%[]"u8.Contains(c);
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    public static string Describe(ReadOnlySpan<byte> value) => Encoding.ASCII.GetString(value);
+}
