@@ -41,7 +41,8 @@ internal static class SpecMounts
         if (!CoveredByCri(DevShm))
         {
             var shmSource = hostIpc ? options.HostDevShmPath : files.ShmPath;
-            mounts.Add(new OciMount { Destination = DevShm, Type = "bind", Source = shmSource, Options = ["rbind", "rprivate", "rw"] });
+            // Without the pod's shm the container keeps a private /dev/shm directory on its /dev tmpfs.
+            if (Directory.Exists(shmSource)) mounts.Add(new OciMount { Destination = DevShm, Type = "bind", Source = shmSource, Options = ["rbind", "rprivate", "rw"] });
         }
 
         mounts.AddRange(criMounts);
@@ -54,7 +55,8 @@ internal static class SpecMounts
 
     private static void AddPodFile(List<OciMount> mounts, Func<string, bool> coveredByCri, string destination, string source, bool readOnly)
     {
-        if (string.IsNullOrEmpty(source) || coveredByCri(destination)) return;
+        // Like containerd: a pod file the sandbox did not write is simply not bound (the image's own file stays).
+        if (string.IsNullOrEmpty(source) || !File.Exists(source) || coveredByCri(destination)) return;
         mounts.Add(new OciMount
         {
             Destination = destination,

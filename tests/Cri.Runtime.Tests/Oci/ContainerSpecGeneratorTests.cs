@@ -411,4 +411,13 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
         var resources = SpecResources.Build(new LinuxContainerResources { CpuQuota = 20000, CpuPeriod = 100000, MemoryLimitInBytes = 32 << 20 }, SpecFixture.Host());
         Assert.Equal("{\"memory\":{\"limit\":33554432},\"cpu\":{\"quota\":20000,\"period\":100000}}", SpecResources.ToJson(resources));
     }
+
+    [Fact]
+    public void PodFilesTheSandboxDidNotWriteAreNotBound()
+    {
+        File.Delete(Path.Combine(fixture.PodDir, "resolv.conf"));
+        var spec = Generate();
+        Assert.DoesNotContain(spec.Mounts!, m => m.Destination == "/etc/resolv.conf");
+        Assert.Contains(spec.Mounts!, m => m.Destination == "/etc/hosts");
+    }
 }
