@@ -7,13 +7,27 @@ namespace Crisp.Runtime.Handlers;
 internal static class ConmonControl
 {
     private const int ReopenLogsEvent = 2;
+    private static readonly TimeSpan ReopenWait = TimeSpan.FromSeconds(5);
 
-    public static async Task ReopenLogAsync(string bundlePath, string containerId, CancellationToken ct)
+    /// <summary>Sends "reopen logs"; with a log path, waits until conmon has created the file again.</summary>
+    public static async Task ReopenLogAsync(string bundlePath, string containerId, string? logPath, CancellationToken ct)
     {
         var fifo = ConmonFiles.ControlFifo(bundlePath);
-        using var handle = Libc.TryOpenFifoForWrite(fifo)
-            ?? throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"conmon of container {containerId} is not running (no reader on {fifo})");
-        await using var stream = new FileStream(handle, FileAccess.Write, bufferSize: 0);
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{ReopenLogsEvent} 0 0\n"), ct).ConfigureAwait(false);
+        using (var handle = Libc.TryOpenFifoForWrite(fifo)
+            ?? throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"conmon of container {containerId} is not running (no reader on {fifo})"))
+        {
+            await using var stream = new FileStream(handle, FileAccess.Write, bufferSize: 0);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{ReopenLogsEvent} 0 0\n"), ct).ConfigureAwait(false);
+        }
+        if (string.IsNullOrEmpty(logPath)) return;
+
+        // conmon handles the message on its own loop; the kubelet's rotation expects the file right after we return.
+        var deadline = DateTime.UtcNow + ReopenWait;
+        while (!File.Exists(logPath))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new RuntimeException(RuntimeErrorKind.Internal, $"conmon of container {containerId} did not reopen {logPath} within {ReopenWait.TotalSeconds:0}s");
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
     }
 }

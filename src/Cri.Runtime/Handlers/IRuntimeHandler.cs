@@ -39,6 +39,12 @@ public interface IRuntimeHandler
     /// </summary>
     Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct);
 
-    /// <summary>Asks the container's conmon to reopen its log file (after the kubelet rotated it).</summary>
+    /// <summary>Asks the container's conmon to reopen its log file (after the kubelet rotated it); does not wait for it.</summary>
     Task ReopenLogAsync(string containerId, CancellationToken ct);
+
+    /// <summary>
+    /// Like <see cref="ReopenLogAsync(string, CancellationToken)"/>, but returns only once conmon has created the new
+    /// file at <paramref name="logPath"/> (as the kubelet expects right after rotating), or fails after a few seconds.
+    /// </summary>
+    Task ReopenLogAsync(string containerId, string logPath, CancellationToken ct);
 }

@@ -147,13 +147,17 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
         return await exec.RunAsync(containerId, state.Bundle, command, timeout, outputCapBytes, ct).ConfigureAwait(false);
     }
 
-    public async Task ReopenLogAsync(string containerId, CancellationToken ct)
+    public Task ReopenLogAsync(string containerId, CancellationToken ct) => ReopenLogCoreAsync(containerId, null, ct);
+
+    public Task ReopenLogAsync(string containerId, string logPath, CancellationToken ct) => ReopenLogCoreAsync(containerId, logPath, ct);
+
+    private async Task ReopenLogCoreAsync(string containerId, string? logPath, CancellationToken ct)
     {
         var state = await StateAsync(containerId, ct).ConfigureAwait(false)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {containerId} is not known to {Name}");
         if (state.Status != RuntimeStatus.Running || string.IsNullOrEmpty(state.Bundle))
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {containerId} is not running ({state.Status}); its log cannot be reopened");
-        await ConmonControl.ReopenLogAsync(state.Bundle, containerId, ct).ConfigureAwait(false);
+        await ConmonControl.ReopenLogAsync(state.Bundle, containerId, logPath, ct).ConfigureAwait(false);
     }
 
     private void EnsureReady()

@@ -183,7 +183,8 @@ public sealed class ConmonContainerTests
 
             var rotated = bundle.LogPath + ".1";
             File.Move(bundle.LogPath, rotated);
-            await handler.ReopenLogAsync(bundle.ContainerId, CancellationToken.None);
+            await handler.ReopenLogAsync(bundle.ContainerId, bundle.LogPath, CancellationToken.None);
+            Assert.True(File.Exists(bundle.LogPath));
             await RuntimeTestSupport.EventuallyAsync(() => RuntimeTestSupport.ReadOrNull(bundle.LogPath)?.Contains(" stdout F tick") == true, TimeSpan.FromSeconds(5), "tick in the reopened log");
         }
         finally
