@@ -62,6 +62,10 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>A directory holding only ca.crt, in the certs.d layout skopeo's --cert-dir and containerd's hosts.d use.</summary>
     public string CertificateDirectory => _tls?.CertificateDirectory ?? throw new InvalidOperationException($"registry {Host} serves plain HTTP; start it with Tls = true");
 
+    /// <summary>True for a certificate issued by this registry's CA (false on a plain-HTTP registry).</summary>
+    public bool ValidatesCertificate(System.Security.Cryptography.X509Certificates.X509Certificate? certificate) =>
+        _tls is not null && _tls.Validates(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2);
+
     /// <summary>An HttpClient for raw registry API calls; on a TLS registry it trusts exactly the fixture's CA.</summary>
     public HttpClient CreateHttpClient()
     {
