@@ -47,6 +47,7 @@ internal sealed class BusyboxBundle : IDisposable
             ["mounts"] = new JsonArray(
                 Mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"),
                 Mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"),
+                Mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"),
                 Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro")),
             ["linux"] = new JsonObject
             {

@@ -86,6 +86,25 @@ public sealed class ConmonContainerTests
     }
 
     [Fact]
+    public async Task Tty_container_output_reaches_the_log()
+    {
+        using var bundle = new BusyboxBundle(["/bin/sh", "-c", "[ -t 1 ] && echo on-a-tty"], c => c["process"]!["terminal"] = true);
+        var handler = await RuntimeTestSupport.RuncAsync(bundle.RuntimeRoot);
+        try
+        {
+            await handler.CreateAsync(bundle.Launch(tty: true), CancellationToken.None);
+            await handler.StartAsync(bundle.ContainerId, CancellationToken.None);
+            var exit = await RuntimeTestSupport.EventuallyAsync(() => ExitFile.TryRead(bundle.ExitDir, bundle.ContainerId), TimeSpan.FromSeconds(10), "exit file");
+            Assert.Equal(0, exit.ExitCode);
+            await RuntimeTestSupport.EventuallyAsync(() => RuntimeTestSupport.ReadOrNull(bundle.LogPath)?.Contains(" stdout F on-a-tty") == true, TimeSpan.FromSeconds(5), "tty output");
+        }
+        finally
+        {
+            await handler.DeleteAsync(bundle.ContainerId, force: true, CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Create_failure_carries_the_runtime_error()
     {
         using var bundle = new BusyboxBundle(["/bin/does-not-exist"]);
