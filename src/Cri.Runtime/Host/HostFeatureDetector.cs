@@ -42,10 +42,9 @@ public static class HostFeatureDetector
 
     private static bool DetectSeccomp(string procStatus, string procSysSeccompDir)
     {
-        // The Seccomp field exists only on kernels built with CONFIG_SECCOMP; actions_avail additionally
-        // shows filter mode is usable.
-        if (StatusField(procStatus, "Seccomp") is null) return false;
-        return Directory.Exists(procSysSeccompDir) || File.Exists(Path.Combine(procSysSeccompDir, "actions_avail"));
+        // The Seccomp field exists only on kernels built with CONFIG_SECCOMP; /proc/sys/kernel/seccomp only
+        // with CONFIG_SECCOMP_FILTER, the mode runtimes use.
+        return StatusField(procStatus, "Seccomp") is not null && Directory.Exists(procSysSeccompDir);
     }
 
     internal static string? StatusField(string procStatus, string field)

@@ -16,7 +16,7 @@ public sealed class HostFeatureDetectorTests
             Assert.Equal(int.Parse(File.ReadAllText("/proc/self/oom_score_adj").Trim()), features.MinOomScoreAdj);
         else
             Assert.Equal(-1000, features.MinOomScoreAdj);
-        Assert.Equal(HostFeatureDetector.StatusField(status, "Seccomp") is not null, features.SeccompEnabled);
+        Assert.Equal(HostFeatureDetector.StatusField(status, "Seccomp") is not null && Directory.Exists("/proc/sys/kernel/seccomp"), features.SeccompEnabled);
     }
 
     [Fact]
