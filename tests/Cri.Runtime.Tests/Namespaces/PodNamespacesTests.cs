@@ -44,6 +44,22 @@ public sealed class PodNamespacesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restarted_daemon_finds_and_removes_what_the_previous_one_pinned()
+    {
+        var id = "sb" + Guid.NewGuid().ToString("N")[..10];
+        var before = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
+        var pinned = await before.CreateAsync(id, true, true, true, sharedPid: true, "survivor", CancellationToken.None);
+
+        // A new instance knows nothing in memory: everything comes from the files and mounts.
+        var after = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
+        Assert.Equal(pinned, after.Load(id));
+        Assert.True(after.IsPidHolderAlive(id));
+        await after.RemoveAsync(id, CancellationToken.None);
+        await RuntimeTestSupport.EventuallyAsync(() => !pinned.PidHolder!.Value.IsAlive(), TimeSpan.FromSeconds(5), "holder exit");
+        Assert.Empty(MountInfo.MountsUnder(Path.Combine(_dir, id)));
+    }
+
+    [Fact]
     public async Task Host_namespaces_pin_nothing()
     {
         var namespaces = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
