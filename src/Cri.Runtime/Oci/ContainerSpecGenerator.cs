@@ -84,7 +84,7 @@ public static class ContainerSpecGenerator
             Annotations = Annotations(context, options),
             Linux = linux,
         };
-        return new GeneratedContainerSpec(spec, user);
+        return new GeneratedContainerSpec(spec, user) { IgnoredRequests = IgnoredRequests(sc, context.Host, privileged) };
     }
 
     /// <summary>containerd's defaults: kernel interfaces that leak host information or allow host changes.</summary>
@@ -111,7 +111,30 @@ public static class ContainerSpecGenerator
     {
         if (!string.IsNullOrEmpty(configured))
             return SpecPaths.RequireCleanAbsolute(configured, "config.working_dir");
-        return string.IsNullOrEmpty(imageDir) ? "/" : imageDir;
+        if (string.IsNullOrEmpty(imageDir)) return "/";
+        // The OCI spec needs an absolute cwd; Docker treats a relative WORKDIR as relative to "/".
+        return imageDir.StartsWith('/') ? imageDir : "/" + imageDir;
+    }
+
+    private static List<string> IgnoredRequests(LinuxContainerSecurityContext? sc, HostFeatures host, bool privileged)
+    {
+        var ignored = new List<string>();
+        if (sc is null) return ignored;
+#pragma warning disable CS0612 // older kubelets send only the deprecated string form
+        var apparmorRequested = sc.Apparmor is { ProfileType: not SecurityProfile.Types.ProfileType.Unconfined }
+            || sc.ApparmorProfile is { Length: > 0 } and not "unconfined";
+#pragma warning restore CS0612
+        if (apparmorRequested && !host.AppArmorEnabled)
+            ignored.Add("config.linux.security_context.apparmor: AppArmor is not enabled on this host; the profile is ignored");
+        else if (apparmorRequested && privileged)
+            ignored.Add("config.linux.security_context.apparmor: privileged containers run unconfined; the profile is ignored");
+        else if (host.AppArmorEnabled && sc.Apparmor is { ProfileType: SecurityProfile.Types.ProfileType.RuntimeDefault })
+            ignored.Add("config.linux.security_context.apparmor: crisp has no RuntimeDefault AppArmor profile yet; the host default applies");
+        var selinux = sc.SelinuxOptions;
+        if (selinux is not null && !host.SelinuxEnabled
+            && (selinux.User.Length + selinux.Role.Length + selinux.Type.Length + selinux.Level.Length) > 0)
+            ignored.Add("config.linux.security_context.selinux_options: SELinux is not enabled on this host; the label is ignored");
+        return ignored;
     }
 
     private static string? AppArmorProfile(LinuxContainerSecurityContext? sc, HostFeatures host, bool privileged)

@@ -420,4 +420,28 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
         Assert.DoesNotContain(spec.Mounts!, m => m.Destination == "/etc/resolv.conf");
         Assert.Contains(spec.Mounts!, m => m.Destination == "/etc/hosts");
     }
+
+    [Fact]
+    public void MacProfilesOnAHostWithoutThemAreReportedAsIgnored()
+    {
+        var config = SpecFixture.Config();
+        config.Linux.SecurityContext.Apparmor = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = "my-profile" };
+        config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { Type = "container_t" };
+        var result = ContainerSpecGenerator.Generate(fixture.Context(config), Options());
+
+        Assert.Null(result.Spec.Process!.ApparmorProfile);
+        Assert.Null(result.Spec.Process.SelinuxLabel);
+        Assert.Equal(2, result.IgnoredRequests.Count);
+        Assert.Contains(result.IgnoredRequests, r => r.StartsWith("config.linux.security_context.apparmor:", StringComparison.Ordinal));
+
+        var withAppArmor = ContainerSpecGenerator.Generate(
+            fixture.Context(config, host: SpecFixture.Host() with { AppArmorEnabled = true }), Options());
+        Assert.Equal("my-profile", withAppArmor.Spec.Process!.ApparmorProfile);
+    }
+
+    [Fact]
+    public void RelativeImageWorkdirIsAnchoredAtRoot()
+    {
+        Assert.Equal("/app", Generate(image: SpecFixture.ImageConfig(workingDir: "app")).Process!.Cwd);
+    }
 }
