@@ -148,6 +148,28 @@ public sealed class OciImageBuilderTests
     }
 
     [Fact]
+    public async Task Symlinks_and_special_files_images_carry_their_entries()
+    {
+        var symlinks = await TestImages.GetAsync(TestImageNames.Symlinks);
+        var links = LayoutReader.Entries(LayoutReader.Decompress(LayoutReader.Blob(symlinks, symlinks.LayerDigests[1]), symlinks.Layers[1].MediaType)).ToDictionary(e => e.Name);
+        Assert.Equal("/data", links["srv"].LinkName);
+        Assert.Equal(TarEntryType.SymbolicLink, links["data/abs-link"].EntryType);
+        Assert.Equal("/data/target.txt", links["data/abs-link"].LinkName);
+        var through = Assert.Single(LayoutReader.Entries(LayoutReader.Decompress(LayoutReader.Blob(symlinks, symlinks.LayerDigests[2]), symlinks.Layers[2].MediaType)));
+        Assert.Equal("srv/through.txt", through.Name);
+
+        var special = await TestImages.GetAsync(TestImageNames.SpecialFiles);
+        var entries = LayoutReader.Entries(LayoutReader.Decompress(LayoutReader.Blob(special, special.LayerDigests[1]), special.Layers[1].MediaType)).ToDictionary(e => e.Name);
+        var device = (PosixTarEntry)entries["dev/crisp-null"];
+        Assert.Equal((TarEntryType.CharacterDevice, 1, 3), (device.EntryType, device.DeviceMajor, device.DeviceMinor));
+        Assert.Equal(TarEntryType.Fifo, entries["data/fifo"].EntryType);
+        Assert.True(entries["data/setuid"].Mode.HasFlag(UnixFileMode.SetUser));
+        Assert.Equal((1000, 2000), (entries["data/owned"].Uid, entries["data/owned"].Gid));
+        Assert.Equal(TestImageFacts.SpecialFiles.PrivateMode, entries["data/private/"].Mode);
+        Assert.True(entries["data/sticky/"].Mode.HasFlag(UnixFileMode.StickyBit));
+    }
+
+    [Fact]
     public async Task Multiplatform_index_has_a_runnable_host_image_and_a_foreign_one()
     {
         var image = await TestImages.Multiplatform;

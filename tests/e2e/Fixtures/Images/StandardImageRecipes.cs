@@ -17,6 +17,8 @@ internal static class StandardImageRecipes
         TestImageNames.UserUid => Single(Cmd(TestImageFacts.User.Cmd) with { User = TestImageFacts.User.UidImageUser }).WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.UserName => Single(Cmd(TestImageFacts.User.Cmd) with { User = TestImageFacts.User.NameImageUser }).WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.UserUidGid => Single(Cmd(TestImageFacts.User.Cmd) with { User = TestImageFacts.User.UidGidImageUser }).WriteLayoutAsync(directory, "latest", name, cancellationToken),
+        TestImageNames.UserNameGroup => Single(Cmd(TestImageFacts.User.Cmd) with { User = TestImageFacts.User.NameGroupImageUser }).WriteLayoutAsync(directory, "latest", name, cancellationToken),
+        TestImageNames.UserUnknown => Single(Cmd(TestImageFacts.User.Cmd) with { User = TestImageFacts.User.UnknownImageUser }).WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.EnvWorkdir => EnvWorkdir().WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.EntrypointCmd => Single(new ImageConfigSpec
         {
@@ -33,6 +35,8 @@ internal static class StandardImageRecipes
         TestImageNames.Zstd => Recompressed(LayerCompression.Zstd, TestImageFacts.Zstd.MarkerFile, TestImageFacts.Zstd.MarkerContent).WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.Uncompressed => Recompressed(LayerCompression.None, TestImageFacts.Uncompressed.MarkerFile, TestImageFacts.Uncompressed.MarkerContent).WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.Whiteouts => Whiteouts().WriteLayoutAsync(directory, "latest", name, cancellationToken),
+        TestImageNames.Symlinks => Symlinks().WriteLayoutAsync(directory, "latest", name, cancellationToken),
+        TestImageNames.SpecialFiles => SpecialFiles().WriteLayoutAsync(directory, "latest", name, cancellationToken),
         TestImageNames.Large => Large().WriteLayoutAsync(directory, "latest", name, cancellationToken),
         _ => throw new ArgumentException($"no standard test image named '{name}' (known: {string.Join(", ", TestImageNames.Standard.Append(TestImageNames.Large))})", nameof(name)),
     };
@@ -108,6 +112,32 @@ internal static class StandardImageRecipes
                 .AddOpaqueWhiteout(TestImageFacts.Whiteouts.OpaqueDirectory)
                 .AddFile(TestImageFacts.Whiteouts.AddedAfterOpaque, TestImageFacts.Whiteouts.AddedAfterOpaqueContent));
     }
+
+    private static OciImageBuilder Symlinks() =>
+        new OciImageBuilder(Cmd(TestImageFacts.Busybox.Cmd))
+            .AddLayer(BaseLayer)
+            .AddLayer(new LayerBuilder()
+                .AddDirectory("data")
+                .AddFile(TestImageFacts.Symlinks.Target, TestImageFacts.Symlinks.TargetContent)
+                .AddSymlink(TestImageFacts.Symlinks.AbsoluteLink, TestImageFacts.Symlinks.AbsoluteLinkTarget)
+                .AddSymlink(TestImageFacts.Symlinks.RelativeLink, TestImageFacts.Symlinks.RelativeLinkTarget)
+                .AddSymlink(TestImageFacts.Symlinks.DirectoryLink, TestImageFacts.Symlinks.DirectoryLinkTarget)
+                .AddSymlink(TestImageFacts.Symlinks.DanglingLink, TestImageFacts.Symlinks.DanglingLinkTarget))
+            .AddLayer(new LayerBuilder()
+                .AddFile("srv/through.txt", TestImageFacts.Symlinks.WrittenThroughLinkContent));
+
+    private static OciImageBuilder SpecialFiles() =>
+        new OciImageBuilder(Cmd(TestImageFacts.Busybox.Cmd))
+            .AddLayer(BaseLayer)
+            .AddLayer(new LayerBuilder()
+                .AddDirectory("dev")
+                .AddCharacterDevice(TestImageFacts.SpecialFiles.CharacterDevice, TestImageFacts.SpecialFiles.CharacterDeviceMajor, TestImageFacts.SpecialFiles.CharacterDeviceMinor)
+                .AddDirectory("data")
+                .AddFifo(TestImageFacts.SpecialFiles.Fifo)
+                .AddFile(TestImageFacts.SpecialFiles.SetuidFile, "#!/bin/sh\nid -u\n", TestImageFacts.SpecialFiles.SetuidMode)
+                .AddFile(TestImageFacts.SpecialFiles.OwnedFile, "owned by app:extra\n", TestImageFacts.SpecialFiles.OwnedMode, TestImageFacts.SpecialFiles.OwnedUid, TestImageFacts.SpecialFiles.OwnedGid)
+                .AddDirectory(TestImageFacts.SpecialFiles.PrivateDirectory, TestImageFacts.SpecialFiles.PrivateMode, BusyboxRootfs.AppUid, BusyboxRootfs.AppGid)
+                .AddDirectory(TestImageFacts.SpecialFiles.StickyDirectory, TestImageFacts.SpecialFiles.StickyMode));
 
     private static OciImageBuilder Large()
     {

@@ -29,6 +29,12 @@ public static class TestImageFacts
         public const string UidImageUser = "1000";
         public const string NameImageUser = "app";
         public const string UidGidImageUser = "1000:2000";
+
+        /// <summary>Both parts by name: resolves to uid 1000, gid 2000 through /etc/passwd and /etc/group.</summary>
+        public const string NameGroupImageUser = "app:extra";
+
+        /// <summary>Not in /etc/passwd: creating a container from this image must fail with a clear error.</summary>
+        public const string UnknownImageUser = "nosuchuser";
         public static readonly IReadOnlyList<string> Cmd = ["id"];
     }
 
@@ -102,6 +108,60 @@ public static class TestImageFacts
         public static readonly IReadOnlyList<string> HiddenByOpaque = ["/opaque/old.txt", "/opaque/sub/old2.txt"];
         public const string AddedAfterOpaque = "/opaque/new.txt";
         public const string AddedAfterOpaqueContent = "new\n";
+    }
+
+    /// <summary>Legitimate links inside the rootfs; layer 3 writes a file through the directory symlink /srv -> /data.</summary>
+    public static class Symlinks
+    {
+        public const string Target = "/data/target.txt";
+        public const string TargetContent = "symlink target\n";
+
+        /// <summary>-> "/data/target.txt": absolute, so it must resolve inside the rootfs, not on the host.</summary>
+        public const string AbsoluteLink = "/data/abs-link";
+        public const string AbsoluteLinkTarget = "/data/target.txt";
+
+        /// <summary>-> "target.txt".</summary>
+        public const string RelativeLink = "/data/rel-link";
+        public const string RelativeLinkTarget = "target.txt";
+
+        /// <summary>-> "/data": a directory symlink.</summary>
+        public const string DirectoryLink = "/srv";
+        public const string DirectoryLinkTarget = "/data";
+
+        /// <summary>Layer 3 entry "srv/through.txt": lands in /data because /srv is a link to it.</summary>
+        public const string WrittenThroughLink = "/data/through.txt";
+        public const string WrittenThroughLinkContent = "written through /srv\n";
+
+        /// <summary>-> "/proc/self/mounts": dangling until /proc is mounted, like /etc/mtab in real images.</summary>
+        public const string DanglingLink = "/etc/mtab";
+        public const string DanglingLinkTarget = "/proc/self/mounts";
+    }
+
+    /// <summary>Devices, fifos, special mode bits and ownership an unpacker must reproduce.</summary>
+    public static class SpecialFiles
+    {
+        public const string CharacterDevice = "/dev/crisp-null";
+        public const int CharacterDeviceMajor = 1;
+        public const int CharacterDeviceMinor = 3;
+        public const string Fifo = "/data/fifo";
+
+        /// <summary>Mode 04755.</summary>
+        public const string SetuidFile = "/data/setuid";
+        public const UnixFileMode SetuidMode = UnixFileMode.SetUser | (UnixFileMode)0b111_101_101;
+
+        /// <summary>Owned 1000:2000, mode 0640.</summary>
+        public const string OwnedFile = "/data/owned";
+        public const int OwnedUid = 1000;
+        public const int OwnedGid = 2000;
+        public const UnixFileMode OwnedMode = (UnixFileMode)0b110_100_000;
+
+        /// <summary>Owned 1000:1000, mode 0700.</summary>
+        public const string PrivateDirectory = "/data/private";
+        public const UnixFileMode PrivateMode = (UnixFileMode)0b111_000_000;
+
+        /// <summary>Mode 01777.</summary>
+        public const string StickyDirectory = "/data/sticky";
+        public const UnixFileMode StickyMode = UnixFileMode.StickyBit | (UnixFileMode)0b111_111_111;
     }
 
     /// <summary>For benchmarks: base + 5 layers of 10 MiB deterministic random (incompressible) data.</summary>

@@ -8,6 +8,8 @@ public static class TestImageNames
     public const string UserUid = "user-uid";
     public const string UserName = "user-name";
     public const string UserUidGid = "user-uidgid";
+    public const string UserNameGroup = "user-namegroup";
+    public const string UserUnknown = "user-unknown";
     public const string EnvWorkdir = "env-workdir";
     public const string EntrypointCmd = "entrypoint-cmd";
     public const string LabelsStopSignal = "labels-stopsignal";
@@ -15,6 +17,8 @@ public static class TestImageNames
     public const string Zstd = "zstd";
     public const string Uncompressed = "uncompressed";
     public const string Whiteouts = "whiteouts";
+    public const string Symlinks = "symlinks";
+    public const string SpecialFiles = "special-files";
     public const string Large = "large";
     public const string HostileDotDot = "hostile-dotdot";
     public const string HostileAbsolute = "hostile-absolute";
@@ -30,8 +34,8 @@ public static class TestImageNames
     /// <summary>Small, well-formed images every registry fixture holds.</summary>
     public static readonly IReadOnlyList<string> Standard =
     [
-        Busybox, Multilayer, UserUid, UserName, UserUidGid, EnvWorkdir, EntrypointCmd, LabelsStopSignal,
-        Multiplatform, Zstd, Uncompressed, Whiteouts,
+        Busybox, Multilayer, UserUid, UserName, UserUidGid, UserNameGroup, UserUnknown, EnvWorkdir, EntrypointCmd,
+        LabelsStopSignal, Multiplatform, Zstd, Uncompressed, Whiteouts, Symlinks, SpecialFiles,
     ];
 
     /// <summary>Images whose layers try to write or link outside the rootfs.</summary>
