@@ -1,7 +1,7 @@
 namespace Crisp.Runtime.Handlers;
 
 /// <summary>Outcome of one runtime CLI invocation.</summary>
-public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
+internal sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
 {
     public bool Succeeded => ExitCode == 0;
 
