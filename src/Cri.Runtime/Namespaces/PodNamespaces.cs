@@ -26,7 +26,6 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
     private const string HolderScript = "trap 'exit 0' TERM; while :; do sleep 2147483647 & wait $!; done";
 
     private readonly ConcurrentDictionary<string, Process> _holders = new(StringComparer.Ordinal);
-    private int _dirPrepared;
 
     public string Directory => namespacesDir;
 
@@ -41,7 +40,6 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)
     {
         var dir = SandboxDir(sandboxId);
-        PrepareDirectory();
         System.IO.Directory.CreateDirectory(dir);
         string? net = newNetwork ? Path.Combine(dir, "net") : null;
         string? ipc = newIpc ? Path.Combine(dir, "ipc") : null;
@@ -197,33 +195,9 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         catch (IOException) { return null; }
     }
 
-    /// <summary>
-    /// Like `ip netns`: the directory becomes a shared mount of itself, so removing a pin here also removes copies
-    /// that propagated into other mount namespaces, and the namespace can really go away.
-    /// </summary>
-    private void PrepareDirectory()
-    {
-        if (Interlocked.Exchange(ref _dirPrepared, 1) == 1) return;
-        System.IO.Directory.CreateDirectory(namespacesDir);
-        try
-        {
-            var full = Path.GetFullPath(namespacesDir).TrimEnd('/');
-            if (!MountInfo.MountPoints().Contains(full))
-                Libc.Mount(full, full, null, Libc.MS_BIND | Libc.MS_REC, null);
-            Libc.Mount(null, full, null, Libc.MS_SHARED | Libc.MS_REC, null);
-        }
-        catch (SyscallException e)
-        {
-            LogPrepareFailed(logger, namespacesDir, e);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pinned namespaces of pod sandbox {SandboxId}: net {Net}, ipc {Ipc}, uts {Uts}, pid holder {HolderPid}")]
     private static partial void LogPinned(ILogger logger, string sandboxId, bool net, bool ipc, bool uts, int holderPid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PID namespace holder of pod sandbox {SandboxId} did not exit within 5s of SIGKILL")]
     private static partial void LogHolderSlow(ILogger logger, string sandboxId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not make {Dir} a shared mount; pinned namespaces may linger in other mount namespaces")]
-    private static partial void LogPrepareFailed(ILogger logger, string dir, Exception exception);
 }

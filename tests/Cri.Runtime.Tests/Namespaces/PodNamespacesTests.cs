@@ -35,7 +35,8 @@ public sealed class PodNamespacesTests : IDisposable
         Assert.Equal(pinned with { }, loaded);
 
         await namespaces.RemoveAsync(id, CancellationToken.None);
-        Assert.Empty(MountInfo.MountsUnder(Path.Combine(_dir, id)));
+        Assert.Empty(MountInfo.MountsUnder(_dir));
+        Assert.DoesNotContain(_dir, MountInfo.MountPoints());
         Assert.False(Directory.Exists(Path.Combine(_dir, id)));
         await RuntimeTestSupport.EventuallyAsync(() => !pinned.PidHolder.Value.IsAlive(), TimeSpan.FromSeconds(5), "holder exit");
         // Idempotent.
@@ -113,7 +114,6 @@ public sealed class PodNamespacesTests : IDisposable
     {
         foreach (var m in MountInfo.MountsUnder(_dir).OrderByDescending(m => m.Length))
             Crisp.Interop.Libc.Unmount(m, Crisp.Interop.Libc.MNT_DETACH);
-        Crisp.Interop.Libc.Unmount(_dir, Crisp.Interop.Libc.MNT_DETACH);
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 }
