@@ -82,6 +82,16 @@ public sealed class PodHelper(CrispDaemon daemon, RuntimeFixture? images)
         }
     }
 
+    /// <summary>Runs a container to its exit; returns its status and what it wrote to stdout and stderr.</summary>
+    public async Task<(ContainerStatus Status, string Stdout, string Stderr)> RunToExitAsync(
+        string podId, PodSandboxConfig pod, string name, string imageName, IEnumerable<string>? command, Action<ContainerConfig>? configure = null)
+    {
+        var id = await StartAsync(podId, pod, name, imageName, command, configure);
+        var status = await WaitForExitAsync(id);
+        var log = File.Exists(status.LogPath) ? await ReadLogAsync(status.LogPath) : [];
+        return (status, LogText(log), LogText(log, "stderr"));
+    }
+
     /// <summary>The CRI log file of a container, parsed: (stream, tag, content) per line.</summary>
     public static async Task<IReadOnlyList<(string Stream, string Tag, string Text)>> ReadLogAsync(string path)
     {
