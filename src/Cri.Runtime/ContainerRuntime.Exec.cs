@@ -47,7 +47,7 @@ public sealed partial class ContainerRuntime
     {
         var record = RequireContainer(request.ContainerId);
         var resources = request.Linux ?? throw RuntimeException.InvalidField("linux", "must be set (only Linux resources are supported)");
-        Containers.ResourceValidator.Validate(resources, "linux");
+        ContainerConfigValidator.ValidateResources(resources, "linux");
         using (await _locks.AcquireAsync(record.Id, cancellationToken))
         {
             if (record.Phase is ContainerPhase.Running or ContainerPhase.Created)
@@ -70,8 +70,8 @@ public sealed partial class ContainerRuntime
     {
         var sandbox = RequireSandbox(request.PodSandboxId);
         var resources = request.Resources ?? throw RuntimeException.InvalidField("resources", "must be set");
-        Containers.ResourceValidator.Validate(resources, "resources");
-        if (request.Overhead is not null) Containers.ResourceValidator.Validate(request.Overhead, "overhead");
+        ContainerConfigValidator.ValidateResources(resources, "resources");
+        ContainerConfigValidator.ValidateResources(request.Overhead, "overhead");
         using (await _locks.AcquireAsync(sandbox.Id, cancellationToken))
         {
             if (sandbox.Phase != SandboxPhase.Ready)
