@@ -105,6 +105,9 @@ public sealed partial class ImagePuller
             lease.Protect(chainIds);
             int unpacked = await UnpackLayersAsync(reference, resolved, source, config.DiffIds, chainIds, pullCancellation).ConfigureAwait(false);
 
+            // The record must never name a snapshot a power loss could take back.
+            if (unpacked > 0) await Task.Run(_snapshots.Flush, pullCancellation.Token).ConfigureAwait(false);
+
             long size = resolved.ManifestBytes.Length + manifest.Config.Size + manifest.Layers.Sum(layer => layer.Size);
             var image = new NewImage(imageId, config.Config, size, resolved.ManifestDigest, chainIds, config.DiffIds);
             StoredImage stored = _metadata.Record(image, reference.TaggedName, repoDigest, userSpecified);

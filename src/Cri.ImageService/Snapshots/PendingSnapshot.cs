@@ -21,7 +21,7 @@ public sealed class PendingSnapshot : IDisposable
     /// <summary>Where the layer's files go while it is being unpacked.</summary>
     public string FsDirectory { get; }
 
-    /// <summary>Flushes the snapshot to disk and makes it visible under its chain ID.</summary>
+    /// <summary>Makes the snapshot visible under its chain ID (not yet flushed to disk: see <see cref="SnapshotStore.Flush"/>).</summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);

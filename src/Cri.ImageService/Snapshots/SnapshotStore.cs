@@ -8,7 +8,9 @@ namespace Crisp.ImageService.Snapshots;
 /// <summary>
 /// Unpacked layers under &lt;root&gt;/snapshots/&lt;chain-id-hex&gt;/fs, one directory per chain ID,
 /// shared by every image with that chain. A snapshot is built under snapshots/.ingest and renamed
-/// into place only when complete and flushed, so a crash never leaves a half snapshot visible.
+/// into place only when complete, so a crash never leaves a half snapshot visible. Flushing to
+/// disk is left to <see cref="Flush"/>, once per pull rather than once per layer: parallel layers
+/// would otherwise queue behind each other's writeback.
 /// </summary>
 public sealed partial class SnapshotStore
 {
@@ -66,7 +68,6 @@ public sealed partial class SnapshotStore
     internal void Commit(PendingSnapshot pending)
     {
         string target = SnapshotPathOf(pending.ChainId);
-        Libc.SyncFilesystem(pending.WorkDirectory);
         try
         {
             System.IO.Directory.Move(pending.WorkDirectory, target);
@@ -77,6 +78,9 @@ public sealed partial class SnapshotStore
             Discard(pending.WorkDirectory);
         }
     }
+
+    /// <summary>Writes every snapshot's data to disk (syncfs); call before recording an image that uses new snapshots.</summary>
+    public void Flush() => Libc.SyncFilesystem(Directory);
 
     internal void Discard(string workDirectory)
     {
