@@ -23,6 +23,8 @@ public sealed partial class ImagePuller
     /// <summary>Configs are small JSON documents; a huge one is a broken or hostile registry.</summary>
     private const long MaxConfigSize = 16 * 1024 * 1024;
 
+    private static readonly TimeSpan ProgressLogInterval = TimeSpan.FromSeconds(2);
+
     private readonly ImageServiceOptions _options;
     private readonly RegistryClient _registry;
     private readonly ContentStore _content;
@@ -199,6 +201,8 @@ public sealed partial class ImagePuller
             using var layerCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var watchdog = new StallWatchdog(_options.PullProgressTimeout, layerCancellation);
             using PendingSnapshot snapshot = _snapshots.Begin(chainId);
+            using var progress = new Timer(_ => LogLayerProgress(reference.ToString(), layer.Digest, watchdog.Bytes, layer.Size),
+                null, ProgressLogInterval, ProgressLogInterval);
             try
             {
                 Stream network = await watchdog.WaitAsync(() => _registry.OpenBlobAsync(resolved, layer, layerCancellation.Token)).ConfigureAwait(false);
@@ -227,6 +231,9 @@ public sealed partial class ImagePuller
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pull {Image}: downloading {Layer} ({Size} bytes)")]
     private partial void LogLayerStarted(string image, string layer, long size);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pull {Image}: {Layer} {Received} of {Size} bytes received")]
+    private partial void LogLayerProgress(string image, string layer, long received, long size);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pull {Image}: unpacked {Layer}: {Compressed} bytes downloaded, {Uncompressed} bytes of tar, {Entries} entries in {Milliseconds:0} ms")]
     private partial void LogLayerDone(string image, string layer, long compressed, long uncompressed, int entries, double milliseconds);

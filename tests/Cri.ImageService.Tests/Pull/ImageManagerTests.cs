@@ -243,6 +243,20 @@ public sealed class ImageManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhenTheRuntimeCannotTellWhatIsInUseNoSnapshotIsDeleted()
+    {
+        _registry.Push("team/app", "v1", Base());
+        ImageManager manager = NewManager();
+        ImageRecord image = await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);
+        manager.RegisterSnapshotUsage(() => throw new InvalidOperationException("runtime state unavailable"));
+
+        await manager.RemoveAsync(image.Id, CancellationToken.None);
+
+        Assert.Null(await manager.FindAsync(image.Id, CancellationToken.None));
+        Assert.True(Directory.Exists(image.LayerDirs[0]));
+    }
+
+    [Fact]
     public async Task APinnedImageIsNotRemoved()
     {
         _registry.Push("team/pause", "3.9", Base());
