@@ -10,8 +10,9 @@ status=0
 projects=(tests/Cri.Server.Tests tests/Cri.ImageService.Tests tests/Cri.Runtime.Tests tests/e2e)
 for project in "${projects[@]}"; do
   echo "=== $project"
-  dotnet test "$project" -c "$configuration" --no-build --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" \
-    | grep -E "^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message" || true
+  # The default console logger prints each failure with its message and stack, then one
+  # "Passed!/Failed! - Failed: N, Passed: N, Skipped: N" line per assembly.
+  dotnet test "$project" -c "$configuration" --no-build "$@" 2>&1 | tee -a "$log"
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 done
 

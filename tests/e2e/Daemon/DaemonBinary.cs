@@ -3,9 +3,10 @@ namespace Crisp.E2E.Daemon;
 /// <summary>Finds the crispd built alongside the tests (or CRISPD_PATH when set).</summary>
 public static class DaemonBinary
 {
-    public static string Path { get; } = Locate();
-
+    // Declared first: static initialisers run in order and Path needs it.
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string Path { get; } = Locate();
 
     private static string Locate()
     {
