@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Crisp.Cri.V1;
+using Crisp.E2E.Daemon;
+using Crisp.E2E.Fixtures;
+
+namespace Crisp.Bench;
+
+/// <summary>
+/// Cold pull of the ~50 MiB "large" image from a local registry: crisp's pull + unpack over the socket against
+/// skopeo's download alone, interleaved round by round; then the warm pull of an image already present.
+/// </summary>
+public sealed class PullSuite : IBenchSuite
+{
+    private const int ColdRounds = 5;
+    private const int WarmCalls = 50;
+
+    public string Name => "pull";
+
+    public async Task<IReadOnlyList<BenchRow>> RunAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<BenchRow>();
+        var step = new BenchStep(Name);
+        RegistryFixture? registry = null;
+        CrispDaemon? daemon = null;
+        var skopeoDirectory = Directory.CreateTempSubdirectory("crisp-bench-skopeo-").FullName;
+        try
+        {
+            string reference = await step.RunAsync("push the large image", async () =>
+            {
+                registry = await RegistryFixture.StartAsync(cancellationToken: cancellationToken);
+                var image = await TestImages.Large;
+                return await ImagePusher.PushAsync(image, registry, TestImageNames.Repository(TestImageNames.Large), "latest", cancellationToken);
+            });
+            var large = await TestImages.Large;
+            daemon = await step.RunAsync("start crispd", () => CrispDaemon.StartAsync());
+
+            var crispTimes = new List<double>();
+            var skopeoTimes = new List<double>();
+            string? leftoverNote = null;
+            // Round 0 warms both sides up (JIT in crispd, page cache of the registry's storage) and is not counted.
+            for (var round = 0; round <= ColdRounds; round++)
+            {
+                var crisp = await step.RunAsync("PullImage (cold)", () => TimeAsync(() =>
+                    daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken).ResponseAsync));
+                await step.RunAsync("RemoveImage", async () =>
+                    await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
+                var left = Leftovers(daemon);
+                if (left.Count > 0)
+                {
+                    // A pull that finds blobs or snapshots is no longer cold: start from an empty root instead.
+                    leftoverNote = $"RemoveImage left {left.Count} blobs/snapshots (e.g. {left[0]}); fresh crispd root per round";
+                    await daemon.DisposeAsync();
+                    daemon = null;
+                    daemon = await step.RunAsync("restart crispd on a fresh root", () => CrispDaemon.StartAsync());
+                }
+
+                var destination = Path.Combine(skopeoDirectory, $"round{round}");
+                var skopeo = await step.RunAsync("skopeo copy", () => TimeAsync(() => ToolRunner.RunCheckedAsync("skopeo",
+                    ["copy", "--quiet", "--src-tls-verify=false", "--src-no-creds", "docker://" + reference, $"oci:{destination}:latest"], cancellationToken)));
+                Directory.Delete(destination, recursive: true);
+
+                if (round == 0) continue;
+                crispTimes.Add(crisp);
+                skopeoTimes.Add(skopeo);
+            }
+
+            var crispMedian = Stats.Median(crispTimes);
+            var skopeoMedian = Stats.Median(skopeoTimes);
+            var size = Stats.MiB(large.CompressedSize);
+            rows.Add(new(Name, $"cold pull {large.Layers.Count} layers, {size} (median of {ColdRounds})",
+                Stats.Ms(crispMedian), Stats.Ms(skopeoMedian) + " skopeo", Stats.Ratio(crispMedian, skopeoMedian),
+                Join("crisp pull+unpack vs skopeo download only; goal <= 1.00x", leftoverNote)));
+            rows.Add(new(Name, "cold pull min / max", $"{Stats.Ms(crispTimes.Min())} / {Stats.Ms(crispTimes.Max())}",
+                $"{Stats.Ms(skopeoTimes.Min())} / {Stats.Ms(skopeoTimes.Max())}"));
+
+            await step.RunAsync("PullImage (warm-up)", async () =>
+                await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
+            await Stats.TimeAsync(5, async () => await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
+            var warm = await step.RunAsync("PullImage (warm)", () => Stats.TimeAsync(WarmCalls, async () =>
+                await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken)));
+            rows.Add(new(Name, $"warm pull (image present) median / p90 of {WarmCalls}",
+                $"{Stats.Ms(Stats.Median(warm))} / {Stats.Ms(Stats.Percentile(warm, 0.9))}", Note: "goal < 5 ms median"));
+            await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken);
+        }
+        catch (BenchStepException e)
+        {
+            rows.Add(e.ToRow());
+        }
+        finally
+        {
+            if (daemon is not null) await daemon.DisposeAsync();
+            if (registry is not null) await registry.DisposeAsync();
+            Directory.Delete(skopeoDirectory, recursive: true);
+        }
+        return rows;
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> action)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await action();
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    /// <summary>Blobs and unpacked snapshots still in crisp's image root.</summary>
+    private static List<string> Leftovers(CrispDaemon daemon)
+    {
+        var imagesRoot = Path.Combine(daemon.RootDirectory, "images");
+        var left = new List<string>();
+        var blobs = Path.Combine(imagesRoot, "content", "sha256");
+        if (Directory.Exists(blobs)) left.AddRange(Directory.EnumerateFileSystemEntries(blobs));
+        var snapshots = Path.Combine(imagesRoot, "snapshots");
+        if (Directory.Exists(snapshots)) left.AddRange(Directory.EnumerateDirectories(snapshots).Where(d => Path.GetFileName(d) != ".ingest"));
+        return left;
+    }
+
+    private static string Join(string note, string? extra) => extra is null ? note : $"{note}; {extra}";
+}
