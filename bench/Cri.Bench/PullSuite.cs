@@ -73,14 +73,15 @@ public sealed class PullSuite : IBenchSuite
             rows.Add(new(Name, "cold pull min / max", $"{Stats.Ms(crispTimes.Min())} / {Stats.Ms(crispTimes.Max())}",
                 $"{Stats.Ms(skopeoTimes.Min())} / {Stats.Ms(skopeoTimes.Max())}"));
 
-            await step.RunAsync("PullImage (warm-up)", async () =>
-                await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
-            await Stats.TimeAsync(5, async () => await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
+            // The first pull fetches the image again; the next few warm the present-image path.
+            await step.RunAsync("PullImage (warm-up)", () => Stats.TimeAsync(6, async () =>
+                await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken)));
             var warm = await step.RunAsync("PullImage (warm)", () => Stats.TimeAsync(WarmCalls, async () =>
                 await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken)));
             rows.Add(new(Name, $"warm pull (image present) median / p90 of {WarmCalls}",
                 $"{Stats.Ms(Stats.Median(warm))} / {Stats.Ms(Stats.Percentile(warm, 0.9))}", Note: "goal < 5 ms median"));
-            await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken);
+            await step.RunAsync("RemoveImage", async () =>
+                await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
         }
         catch (BenchStepException e)
         {
