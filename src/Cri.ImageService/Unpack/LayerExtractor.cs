@@ -347,6 +347,13 @@ internal sealed partial class LayerExtractor
             if (key.StartsWith(SchilyXattrPrefix, StringComparison.Ordinal))
             {
                 name = key[SchilyXattrPrefix.Length..];
+                if (value.Contains('\uFFFD'))
+                {
+                    // The tar reader hands PAX values over as UTF-8 text; a binary value (a file
+                    // capability, say) arrives mangled, and writing it would be worse than leaving it out.
+                    LogXattrUndecodable(entry.Name, name);
+                    continue;
+                }
                 bytes = Encoding.UTF8.GetBytes(value);
             }
             else if (key.StartsWith(LibarchiveXattrPrefix, StringComparison.Ordinal))
@@ -409,6 +416,9 @@ internal sealed partial class LayerExtractor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored xattr {Xattr} of layer entry {Entry}: layers may not set overlayfs attributes")]
     private partial void LogOverlayXattrIgnored(string entry, string xattr);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored xattr {Xattr} of layer entry {Entry}: its binary value cannot be read back from a SCHILY PAX record")]
+    private partial void LogXattrUndecodable(string entry, string xattr);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored xattr {Xattr} of layer entry {Entry}: the filesystem does not support it")]
     private partial void LogXattrUnsupported(string entry, string xattr);

@@ -151,6 +151,24 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public async Task LeavesOutABinaryXattrTheTarReaderCannotDecodeInsteadOfWritingItMangled()
+    {
+        Layer clean = new LayerBuilder()
+            .File("ping", "elf", pax: [new("SCHILY.xattr.user.cap", "QQQQ"), new("SCHILY.xattr.user.text", "fine")])
+            .Build(LayerCompression.None);
+        byte[] tar = clean.Tar.ToArray();
+        int at = tar.AsSpan().IndexOf("QQQQ"u8);
+        new byte[] { 0xFF, 0x01, 0x02, 0xFE }.CopyTo(tar, at); // a binary value, as file capabilities are
+        var descriptor = new Descriptor(MediaTypes.OciLayer, Crisp.ImageService.References.Digests.Sha256Of(tar), tar.Length);
+
+        await _unpacker.UnpackAsync(new MemoryStream(tar), descriptor, Crisp.ImageService.References.Digests.Sha256Of(tar),
+            _root.Target, "layer under test", CancellationToken.None);
+
+        Assert.Null(Libc.GetXattrNoFollow(At("ping"), "user.cap"));
+        Assert.Equal("fine"u8.ToArray(), Libc.GetXattrNoFollow(At("ping"), "user.text"));
+    }
+
+    [Fact]
     public async Task TurnsWhiteoutsIntoOverlayCharacterDevices()
     {
         Layer layer = new LayerBuilder()
