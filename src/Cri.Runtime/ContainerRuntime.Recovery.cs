@@ -116,6 +116,9 @@ public sealed partial class ContainerRuntime
                 var missing = new[] { sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath }
                     .Where(p => !string.IsNullOrEmpty(p) && !File.Exists(p)).ToList();
                 var shmLost = sandbox.ShmMounted && !MountTable.IsMountPoint(sandbox.ShmPath);
+                // A shared PID namespace lives only as long as its holder process (the pod's pid 1).
+                if (!string.IsNullOrEmpty(sandbox.PidNamespacePath) && !_namespaces.IsPidHolderAlive(sandbox.Id))
+                    missing.Add("pid namespace holder");
                 if (missing.Count > 0 || shmLost)
                 {
                     Log.RecoveryAction(_logger, sandbox.Id, $"pod sandbox lost {(shmLost ? "its shm mount " : "")}{string.Join(", ", missing)}; marking it not ready");

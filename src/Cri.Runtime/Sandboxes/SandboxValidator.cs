@@ -34,10 +34,10 @@ public static class SandboxValidator
             throw RuntimeException.InvalidField("config.log_directory", $"\"{config.LogDirectory}\" must be an absolute path");
         if (config.LogDirectory.Split('/').Contains(".."))
             throw RuntimeException.InvalidField("config.log_directory", $"\"{config.LogDirectory}\" must not contain '..'");
-        foreach (var (key, _) in config.Linux?.Sysctls ?? [])
-        {
-            if (string.IsNullOrWhiteSpace(key) || key.Contains('/') && key.Contains(".."))
-                throw RuntimeException.InvalidField("config.linux.sysctls", $"invalid sysctl name \"{key}\"");
-        }
+        // The same rules CreateContainer applies when it writes them into each spec, checked up front so a pod
+        // with a node-level or conflicting sysctl is refused before anything is created.
+        var hostNetwork = options?.Network == NamespaceMode.Node;
+        var hostIpc = options?.Ipc == NamespaceMode.Node;
+        Oci.SpecSysctls.Build(config, hostNetwork, hostIpc);
     }
 }
