@@ -19,7 +19,7 @@ public sealed class CrispDaemon : IAsyncDisposable
     public string BaseDirectory { get; }
     public string RootDirectory => Path.Combine(BaseDirectory, "root");
     public string StateDirectory => Path.Combine(BaseDirectory, "state");
-    public string SocketPath => Path.Combine(BaseDirectory, "state", "crisp.sock");
+    public string SocketPath => _options.SocketPath ?? Path.Combine(BaseDirectory, "state", "crisp.sock");
     public string ConfigPath => Path.Combine(BaseDirectory, "crisp.toml");
     public string RegistriesConfPath => Path.Combine(BaseDirectory, "registries.conf");
     public string CniConfDir { get; }

@@ -15,6 +15,9 @@ public sealed class DaemonOptions
     /// <summary>CNI config dir; null uses an empty temp dir (NetworkReady false).</summary>
     public string? CniConfDir { get; init; }
 
+    /// <summary>Socket to serve on; null uses state/crisp.sock under the fixture's directory.</summary>
+    public string? SocketPath { get; init; }
+
     /// <summary>Wait for Version to answer before returning from start.</summary>
     public bool WaitUntilServing { get; init; } = true;
 }

@@ -106,12 +106,12 @@ public sealed class DaemonTests
         {
             var socketPath = Path.Combine(directory, "state", "crisp.sock");
             Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
-            using (var orphan = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-            {
-                orphan.Bind(new UnixDomainSocketEndPoint(socketPath)); // bound, never listening: like a dead daemon's
-            }
+            // Bound but never listening, like the socket file a killed daemon leaves: connecting is refused.
+            // (Kept open: .NET deletes the file when the socket that bound it is disposed.)
+            using var orphan = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            orphan.Bind(new UnixDomainSocketEndPoint(socketPath));
             Assert.True(File.Exists(socketPath));
-            await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { Flags = ["--grpc-socket", socketPath] });
+            await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { SocketPath = socketPath });
             using var client = new CriClient(socketPath);
             var version = await client.Runtime.VersionAsync(new VersionRequest());
             Assert.Equal("crisp", version.RuntimeName);
