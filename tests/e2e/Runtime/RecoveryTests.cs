@@ -55,7 +55,52 @@ public sealed class RecoveryTests
         await AssertNothingLeftAsync(daemon, pod, [keeper, quitter]);
     }
 
-    private static async Task<string> StartAsync(PodHelper pods, string podId, PodSandboxConfig pod, string name, string image, string[] command)
+    [Fact]
+    public async Task Restart_finishes_creates_and_removes_that_a_kill_9_interrupted()
+    {
+        var registry = await RegistryWithImages.GetSharedAsync();
+        await using var daemon = await CrispDaemon.StartAsync();
+        var image = registry.Reference(TestImageNames.Busybox);
+        await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
+        var pods = new PodHelper(daemon, null);
+        var (podId, pod) = await pods.RunPodAsync("interrupted");
+
+        // "creating": runc create and conmon ran, but crispd died before recording the container as created.
+        var creating = await pods.CreateAsync(podId, pod, Config("creating", image, ["sleep", "300"]));
+        // "removing": stopped, and crispd died in the middle of removing it.
+        var removing = await StartAsync(pods, podId, pod, "removing", image, ["sleep", "300"]);
+        await daemon.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = removing, Timeout = 0 });
+        var survivor = await StartAsync(pods, podId, pod, "survivor", image, ["sleep", "300"]);
+
+        await daemon.KillAsync();
+        var db = Path.Combine(daemon.RootDirectory, "runtime.db");
+        await ToolRunner.RunCheckedAsync("sqlite3", [db,
+            $"UPDATE containers SET doc = json_set(doc, '$.Phase', 'Creating') WHERE id = '{creating}';" +
+            $"UPDATE containers SET doc = json_set(doc, '$.Phase', 'Removing') WHERE id = '{removing}';"]);
+        await daemon.RestartAsync();
+
+        var listed = await daemon.Runtime.ListContainersAsync(new ListContainersRequest());
+        Assert.Equal(survivor, Assert.Single(listed.Containers).Id);
+        Assert.Equal(ContainerState.ContainerRunning, (await pods.StatusAsync(survivor)).State);
+        var runcList = await ToolRunner.RunCheckedAsync("runc", ["--root", Path.Combine(daemon.StateDirectory, "runc"), "list", "-q"]);
+        Assert.DoesNotContain(creating, runcList.StandardOutput);
+        Assert.DoesNotContain(removing, runcList.StandardOutput);
+        Assert.Contains(survivor, runcList.StandardOutput);
+        // Recovery itself cleaned up (before any pod removal could): no directories, mounts or conmon left.
+        var mountinfo = await File.ReadAllTextAsync("/proc/self/mountinfo");
+        foreach (var id in new[] { creating, removing })
+        {
+            Assert.False(Directory.Exists(Path.Combine(daemon.RootDirectory, "containers", id)), $"{id} directory left");
+            Assert.False(Directory.Exists(Path.Combine(daemon.StateDirectory, "containers", id)), $"{id} bundle left");
+            Assert.DoesNotContain(id, mountinfo);
+        }
+
+        await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        await AssertNothingLeftAsync(daemon, pod, [creating, removing, survivor]);
+    }
+
+    private static ContainerConfig Config(string name, string image, string[] command)
     {
         var config = new ContainerConfig
         {
@@ -64,7 +109,12 @@ public sealed class RecoveryTests
             LogPath = $"{name}/0.log",
         };
         config.Command.Add(command);
-        var id = await pods.CreateAsync(podId, pod, config);
+        return config;
+    }
+
+    private static async Task<string> StartAsync(PodHelper pods, string podId, PodSandboxConfig pod, string name, string image, string[] command)
+    {
+        var id = await pods.CreateAsync(podId, pod, Config(name, image, command));
         await pods.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
         return id;
     }
