@@ -24,6 +24,8 @@ public sealed partial class ImageManager : IImageManager, IDisposable
     private readonly ImagePuller _puller;
     private readonly GarbageCollector _collector;
     private readonly SnapshotUsage _usage;
+    private readonly SnapshotUsage _containerLayerUsage;
+    private Func<CancellationToken, Task<FilesystemUsage>>? _containerUsageProvider;
     private readonly HashSet<string> _pinnedNames;
     private readonly ILogger<ImageManager> _logger;
 
@@ -42,15 +44,25 @@ public sealed partial class ImageManager : IImageManager, IDisposable
             _metadata, leases, loggerFactory.CreateLogger<ImagePuller>());
         _collector = new GarbageCollector(_metadata, content, _snapshots, leases, loggerFactory.CreateLogger<GarbageCollector>());
         _usage = new SnapshotUsage(_snapshots.Directory, options.Root);
+        _containerLayerUsage = SnapshotUsage.ForContainerUpperDirs(ContainersDirectoryOf(options.Root));
         _pinnedNames = options.PinnedImages
             .Select(name => ImageReference.TryParse(name, out ImageReference? parsed) ? parsed.ToString() : name)
             .ToHashSet(StringComparer.Ordinal);
     }
 
-    public async Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where the runtime keeps container writable layers: "containers" next to the image root
+    /// (the image root is "&lt;crisp root&gt;/images", the runtime's is "&lt;crisp root&gt;/containers").
+    /// </summary>
+    public static string ContainersDirectoryOf(string imageRoot) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(imageRoot).TrimEnd('/')) ?? "/", "containers");
+
+    public async Task<ImageRecord> PullAsync(
+        string reference, RegistryCredentials? credentials, CancellationToken cancellationToken, string? userSpecifiedImage = null)
     {
         ImageReference parsed = ImageReference.Parse(reference);
-        StoredImage image = await _puller.PullAsync(parsed, credentials, reference, cancellationToken).ConfigureAwait(false);
+        string userSpecified = string.IsNullOrWhiteSpace(userSpecifiedImage) ? reference : userSpecifiedImage;
+        StoredImage image = await _puller.PullAsync(parsed, credentials, userSpecified, cancellationToken).ConfigureAwait(false);
         _usage.Invalidate();
         return ToRecord(image);
     }
@@ -83,6 +95,12 @@ public sealed partial class ImageManager : IImageManager, IDisposable
     });
 
     public Task<FilesystemUsage> GetImageFsUsageAsync(CancellationToken cancellationToken) => _usage.GetAsync(cancellationToken);
+
+    public Task<FilesystemUsage> GetContainerFsUsageAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _containerUsageProvider) is { } provider ? provider(cancellationToken) : _containerLayerUsage.GetAsync(cancellationToken);
+
+    public void RegisterContainerFilesystemUsage(Func<CancellationToken, Task<FilesystemUsage>> provider) =>
+        Volatile.Write(ref _containerUsageProvider, provider ?? throw new ArgumentNullException(nameof(provider)));
 
     public void RegisterSnapshotUsage(Func<IReadOnlySet<string>> layerDirsInUse) => _collector.RegisterSnapshotUsage(layerDirsInUse);
 

@@ -46,8 +46,12 @@ public sealed record RegistryCredentials(
 /// <summary>The image service as the daemon and the runtime library see it.</summary>
 public interface IImageManager
 {
-    /// <summary>Pulls (or finds already present) and returns the image; the reference is normalised.</summary>
-    Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken);
+    /// <summary>
+    /// Pulls (or finds already present) and returns the image; the reference is normalised.
+    /// <paramref name="userSpecifiedImage"/> is the image as the user wrote it (CRI
+    /// ImageSpec.user_specified_image); the image keeps it, or the reference itself when none is given.
+    /// </summary>
+    Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken, string? userSpecifiedImage = null);
 
     /// <summary>Finds by tag reference, digest reference, full id or unique id prefix; null when absent.</summary>
     Task<ImageRecord?> FindAsync(string referenceOrId, CancellationToken cancellationToken);
@@ -58,6 +62,16 @@ public interface IImageManager
     Task RemoveAsync(string referenceOrId, CancellationToken cancellationToken);
 
     Task<FilesystemUsage> GetImageFsUsageAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Bytes and inodes of container writable layers (CRI ImageFsInfo.container_filesystems): from
+    /// the provider the runtime registered, otherwise by walking the upper directories under
+    /// "&lt;crisp root&gt;/containers/&lt;id&gt;/upper".
+    /// </summary>
+    Task<FilesystemUsage> GetContainerFsUsageAsync(CancellationToken cancellationToken);
+
+    /// <summary>Lets the runtime report its writable-layer usage itself (replaces the directory walk).</summary>
+    void RegisterContainerFilesystemUsage(Func<CancellationToken, Task<FilesystemUsage>> provider);
 
     /// <summary>
     /// The runtime registers which layer directories running/created containers use, so removal

@@ -4,19 +4,53 @@ using Crisp.Interop;
 namespace Crisp.ImageService.Snapshots;
 
 /// <summary>
-/// Disk use of the snapshot tree (allocated bytes, inodes; hard links counted once) and the mount
+/// Disk use of a snapshot tree (allocated bytes, inodes; hard links counted once) and the mount
 /// it lives on. Walking the tree is not free, so a result is reused briefly unless a pull or
 /// removal changed the tree.
 /// </summary>
-public sealed class SnapshotUsage(string snapshotsDirectory, string root, TimeProvider? time = null)
+public sealed class SnapshotUsage
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(5);
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Func<IEnumerable<string>> _treesToWalk;
+    private readonly string _root;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _walkGate = new(1, 1);
     private FilesystemUsage? _cached;
     private long _cachedAt;
     private int _generation;
     private int _cachedGeneration = -1;
+
+    /// <summary>Image snapshots: everything under <paramref name="snapshotsDirectory"/>, on the mount holding <paramref name="root"/>.</summary>
+    public SnapshotUsage(string snapshotsDirectory, string root, TimeProvider? time = null)
+        : this(() => [snapshotsDirectory], root, time)
+    {
+    }
+
+    private SnapshotUsage(Func<IEnumerable<string>> treesToWalk, string root, TimeProvider? time)
+    {
+        _treesToWalk = treesToWalk;
+        _root = root;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Container writable layers: only each "&lt;containersDirectory&gt;/&lt;id&gt;/upper", never the
+    /// container's merged rootfs mount next to it, which would count the image layers again.
+    /// </summary>
+    public static SnapshotUsage ForContainerUpperDirs(string containersDirectory, TimeProvider? time = null) =>
+        new(() => UpperDirsIn(containersDirectory), containersDirectory, time);
+
+    private static IEnumerable<string> UpperDirsIn(string containersDirectory)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(containersDirectory).Select(container => Path.Combine(container, "upper")).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return []; // no container was ever created, or the runtime removed the tree meanwhile
+        }
+    }
 
     /// <summary>Forgets the cached figure (the tree changed).</summary>
     public void Invalidate() => Interlocked.Increment(ref _generation);
@@ -47,8 +81,7 @@ public sealed class SnapshotUsage(string snapshotsDirectory, string root, TimePr
         var seenLinks = new HashSet<ulong>();
         // A hand-rolled walk with lstat: .NET's recursive enumeration descends through symlinks to
         // directories, and snapshots are full of links a layer chose.
-        var pending = new Stack<string>();
-        pending.Push(snapshotsDirectory);
+        var pending = new Stack<string>(_treesToWalk());
         while (pending.TryPop(out string? directory))
         {
             IEnumerable<string> children;
@@ -79,7 +112,7 @@ public sealed class SnapshotUsage(string snapshotsDirectory, string root, TimePr
                 bytes += entry.Blocks * 512;
             }
         }
-        return new FilesystemUsage(MountpointOf(root), bytes, inodes);
+        return new FilesystemUsage(MountpointOf(_root), bytes, inodes);
     }
 
     /// <summary>The mount point of the filesystem holding <paramref name="path"/>, from /proc/self/mountinfo.</summary>

@@ -303,6 +303,39 @@ public sealed class ImageManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeepsTheUserSpecifiedImageOrElseTheReference()
+    {
+        _registry.Push("team/app", "v1", Base());
+        ImageManager manager = NewManager();
+
+        ImageRecord plain = await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);
+        ImageRecord named = await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None, userSpecifiedImage: "app:v1");
+
+        Assert.Equal(Ref("team/app:v1"), plain.UserSpecifiedImage);
+        Assert.Equal("app:v1", named.UserSpecifiedImage);
+        Assert.Equal("app:v1", (await manager.FindAsync(named.Id, CancellationToken.None))!.UserSpecifiedImage);
+        Assert.Equal("app:v1", Assert.Single(await manager.ListAsync(CancellationToken.None)).UserSpecifiedImage);
+    }
+
+    [Fact]
+    public async Task ContainerUsageWalksUpperDirsNextToTheImageRootUntilTheRuntimeRegistersAProvider()
+    {
+        ImageManager manager = NewManager();
+        string upper = Path.Combine(_workspace, "containers", "c1", "upper");
+        Directory.CreateDirectory(upper);
+        await File.WriteAllBytesAsync(Path.Combine(upper, "written"), new byte[8192]);
+
+        FilesystemUsage walked = await manager.GetContainerFsUsageAsync(CancellationToken.None);
+        manager.RegisterContainerFilesystemUsage(_ => Task.FromResult(new FilesystemUsage("/from-runtime", 42, 7)));
+        FilesystemUsage provided = await manager.GetContainerFsUsageAsync(CancellationToken.None);
+
+        Assert.Equal(Path.Combine(_workspace, "containers"), ImageManager.ContainersDirectoryOf(Root));
+        Assert.Equal(1ul, walked.InodesUsed);
+        Assert.True(walked.UsedBytes >= 8192, $"used bytes {walked.UsedBytes}");
+        Assert.Equal(new FilesystemUsage("/from-runtime", 42, 7), provided);
+    }
+
+    [Fact]
     public async Task AnInvalidReferenceIsInvalidArgument()
     {
         ImageManager manager = NewManager();

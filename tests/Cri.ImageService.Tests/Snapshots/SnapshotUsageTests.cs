@@ -44,6 +44,33 @@ public sealed class SnapshotUsageTests : IDisposable
     }
 
     [Fact]
+    public async Task ContainerUsageCountsOnlyUpperDirectoriesNotTheMergedRootfs()
+    {
+        string containers = Path.Combine(_root, "containers");
+        Directory.CreateDirectory(Path.Combine(containers, "c1", "upper", "etc"));
+        await File.WriteAllBytesAsync(Path.Combine(containers, "c1", "upper", "etc", "written"), new byte[16 * 1024]);
+        Directory.CreateDirectory(Path.Combine(containers, "c1", "rootfs"));
+        await File.WriteAllBytesAsync(Path.Combine(containers, "c1", "rootfs", "image-file"), new byte[256 * 1024]);
+        Directory.CreateDirectory(Path.Combine(containers, "c2")); // created, no writable layer yet
+
+        var usage = await SnapshotUsage.ForContainerUpperDirs(containers).GetAsync(CancellationToken.None);
+
+        Assert.Equal(2ul, usage.InodesUsed); // etc, written
+        Assert.InRange(usage.UsedBytes, 16ul * 1024, 128ul * 1024);
+        Assert.Equal(SnapshotUsage.MountpointOf(containers), usage.Mountpoint);
+    }
+
+    [Fact]
+    public async Task ContainerUsageOfAMissingDirectoryIsZero()
+    {
+        var usage = await SnapshotUsage.ForContainerUpperDirs(Path.Combine(_root, "no-containers-yet")).GetAsync(CancellationToken.None);
+
+        Assert.Equal(0ul, usage.InodesUsed);
+        Assert.Equal(0ul, usage.UsedBytes);
+        Assert.Equal(SnapshotUsage.MountpointOf(_root), usage.Mountpoint);
+    }
+
+    [Fact]
     public void TheMountpointOfRootIsSlashOrAMountAbove()
     {
         string mountpoint = SnapshotUsage.MountpointOf(_root);

@@ -192,6 +192,54 @@ public sealed class ImagePullTests(ImageDaemonFixture fixture, ITestOutputHelper
     }
 
     [Fact]
+    public async Task PullImage_keeps_user_specified_image_and_status_and_list_return_it()
+    {
+        PushedImage image = Registry[TestImageNames.LabelsStopSignal];
+        const string asWritten = "crisp-test/labels-stopsignal"; // as a pod spec would name it, before normalisation
+        var request = new PullImageRequest { Image = new ImageSpec { Image = image.Reference, UserSpecifiedImage = asWritten } };
+
+        string id = (await Images.PullImageAsync(request)).ImageRef;
+
+        Image status = (await StatusAsync(image.Reference))!;
+        Assert.Equal(asWritten, status.Spec.UserSpecifiedImage);
+        Assert.Equal(id, status.Spec.Image);
+        var listed = await Images.ListImagesAsync(new ListImagesRequest { Filter = new ImageFilter { Image = new ImageSpec { Image = id } } });
+        Assert.Equal(asWritten, Assert.Single(listed.Images).Spec.UserSpecifiedImage);
+    }
+
+    [Fact]
+    public async Task ImageFsInfo_reports_container_writable_layers_separately_under_the_containers_directory()
+    {
+        string containers = Path.Combine(fixture.Daemon.RootDirectory, "containers");
+        string upper = Path.Combine(containers, "crisp-e2e-usage", "upper");
+        Directory.CreateDirectory(upper);
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(upper, "written"), new byte[256 * 1024]);
+
+            // The figure is cached for a few seconds, and another test may just have asked.
+            ImageFsInfoResponse info = await Images.ImageFsInfoAsync(new ImageFsInfoRequest());
+            for (var deadline = DateTime.UtcNow.AddSeconds(15);
+                 info.ContainerFilesystems.Count == 1 && info.ContainerFilesystems[0].UsedBytes.Value < 256 * 1024 && DateTime.UtcNow < deadline;)
+            {
+                await Task.Delay(250);
+                info = await Images.ImageFsInfoAsync(new ImageFsInfoRequest());
+            }
+
+            var usage = Assert.Single(info.ContainerFilesystems);
+            Assert.True(containers.StartsWith(usage.FsId.Mountpoint, StringComparison.Ordinal), usage.FsId.Mountpoint);
+            Assert.Equal(Assert.Single(info.ImageFilesystems).FsId.Mountpoint, usage.FsId.Mountpoint);
+            Assert.True(usage.UsedBytes.Value >= 256 * 1024, $"used bytes {usage.UsedBytes.Value}");
+            Assert.True(usage.InodesUsed.Value >= 1, $"inodes {usage.InodesUsed.Value}");
+            Assert.True(usage.Timestamp > 0);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(upper)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_warm_pull_answers_in_milliseconds()
     {
         string reference = Registry.Reference(TestImageNames.Busybox);
