@@ -86,7 +86,13 @@ public sealed partial class ContainerRuntime
     private async Task MarkExitedAsync(string id, int exitCode, DateTimeOffset exitedAt, bool oomKilled)
     {
         var record = _store.FindContainer(id);
-        if (record is null) return;
+        if (record is null)
+        {
+            // The exit of a container already removed (conmon of a force-deleted, never-started container
+            // reports after the removal): drop the file so nothing accumulates in the exit dir.
+            _exits.Forget(id);
+            return;
+        }
         using (await _locks.AcquireAsync(id, CancellationToken.None))
         {
             if (record.Phase is not (ContainerPhase.Running or ContainerPhase.Created)) return;

@@ -159,6 +159,7 @@ public sealed partial class ContainerRuntime
         await TearDownSandboxAsync(sandbox, strict: true, CancellationToken.None);
         await _store.DeleteSandboxAsync(sandbox.Id, CancellationToken.None);
         _locks.Forget(sandbox.Id);
+        _cpuRates.Forget(sandbox.Id);
         Log.SandboxRemoved(_logger, sandbox.Id);
     }
 

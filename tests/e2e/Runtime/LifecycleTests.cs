@@ -70,6 +70,18 @@ public sealed class LifecycleTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task Created_containers_that_never_started_are_removed_with_everything_they_had()
+    {
+        var (podId, pod) = await Pods.RunPodAsync("neverstarted");
+        var direct = await Pods.CreateAsync(podId, pod, await Pods.ContainerConfigAsync("direct", "busybox", ["sleep", "300"]));
+        var viaPod = await Pods.CreateAsync(podId, pod, await Pods.ContainerConfigAsync("viapod", "busybox", ["sleep", "300"]));
+        await fixture.Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = direct });
+        await fixture.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await fixture.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        await RecoveryTests.AssertNothingLeftAsync(fixture.Daemon, pod, [direct, viaPod], daemonHasOtherPods: true);
+    }
+
+    [Fact]
     public async Task Exit_codes_and_reasons_are_reported()
     {
         var (podId, pod) = await Pods.RunPodAsync("exits");

@@ -126,13 +126,14 @@ public sealed class RecoveryTests
     }
 
     /// <summary>No mount, cgroup, conmon process or state directory of the pod or its containers is left.</summary>
-    internal static async Task AssertNothingLeftAsync(CrispDaemon daemon, PodSandboxConfig pod, IReadOnlyList<string> containerIds)
+    internal static async Task AssertNothingLeftAsync(CrispDaemon daemon, PodSandboxConfig pod, IReadOnlyList<string> containerIds, bool daemonHasOtherPods = false)
     {
         // The namespaces directory itself is a daemon-wide private bind mount; everything else must be gone.
         var namespacesDir = Path.Combine(daemon.StateDirectory, "ns");
         var mounts = (await File.ReadAllLinesAsync("/proc/self/mountinfo"))
             .Select(l => l.Split(' ')[4])
             .Where(m => m.StartsWith(daemon.BaseDirectory, StringComparison.Ordinal) && m != namespacesDir)
+            .Where(m => !daemonHasOtherPods || containerIds.Any(id => m.Contains(id, StringComparison.Ordinal)))
             .ToList();
         Assert.Empty(mounts);
 
@@ -153,6 +154,9 @@ public sealed class RecoveryTests
             foreach (var id in containerIds)
                 Assert.False(cmdline.Contains(id), $"process {proc} still runs for container {id}: {cmdline}");
         }
+        // conmon of a force-removed container may report its exit a moment after the removal.
+        var exitsDir = Path.Combine(daemon.StateDirectory, "exits");
+        await LifecycleTests.WaitUntilAsync(() => !containerIds.Any(id => File.Exists(Path.Combine(exitsDir, id))));
         foreach (var id in containerIds)
         {
             Assert.False(Directory.Exists(Path.Combine(daemon.RootDirectory, "containers", id)));
