@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Crisp.Cri.V1;
+using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
+using Xunit;
 
 namespace Crisp.E2E.Images;
 
@@ -24,6 +26,24 @@ internal static class ImageLayout
             if (Directory.Exists(directory)) leftovers.AddRange(Directory.EnumerateFileSystemEntries(directory));
         }
         return leftovers;
+    }
+
+    /// <summary>Finished blobs (manifests, configs, layers) in the content store.</summary>
+    public static IReadOnlyList<string> ContentBlobs(string imagesRoot) =>
+        Directory.Exists(Path.Combine(imagesRoot, "content", "sha256"))
+            ? Directory.EnumerateFiles(Path.Combine(imagesRoot, "content", "sha256")).ToList()
+            : [];
+
+    /// <summary>After a failed pull on a daemon that never pulled anything: no image, blob, snapshot or temp file.</summary>
+    public static async Task AssertNothingStoredAsync(CrispDaemon daemon)
+    {
+        string imagesRoot = Path.Combine(daemon.RootDirectory, "images");
+        Assert.Empty((await daemon.Images.ListImagesAsync(new ListImagesRequest())).Images);
+        Assert.Empty(ContentBlobs(imagesRoot));
+        Assert.Empty(Snapshots(imagesRoot));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Leftovers(imagesRoot).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Empty(Leftovers(imagesRoot));
     }
 
     public static IReadOnlyList<string> Snapshots(string imagesRoot) =>
