@@ -134,11 +134,14 @@ public sealed partial class ContainerRuntime
         };
         await handler.CreateAsync(launch, cancellationToken);
 
-        var state = await handler.StateAsync(record.Id, CancellationToken.None);
-        if (state is not null && state.Pid > 0)
+        // conmon's pid file saves a `runc state` round trip on the create path; the runtime is asked only without it.
+        var pid = ConmonFiles.ReadContainerPid(record.BundleDirectory)
+            ?? (await handler.StateAsync(record.Id, CancellationToken.None))?.Pid
+            ?? 0;
+        if (pid > 0)
         {
-            record.Pid = state.Pid;
-            record.PidStartTime = ProcessStartTime.Read(state.Pid) ?? 0;
+            record.Pid = pid;
+            record.PidStartTime = ProcessStartTime.Read(pid) ?? 0;
         }
         record.Phase = ContainerPhase.Created;
         await _store.SaveAsync(record, CancellationToken.None);
