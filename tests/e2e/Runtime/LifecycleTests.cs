@@ -82,6 +82,27 @@ public sealed class LifecycleTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task Concurrent_pods_and_containers_do_not_interfere()
+    {
+        await fixture.ImageAsync("busybox");
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            var (podId, pod) = await Pods.RunPodAsync($"parallel-{i}");
+            var ids = await Task.WhenAll(Enumerable.Range(0, 3).Select(j =>
+                Pods.StartAsync(podId, pod, $"c{j}", "busybox", ["sleep", "300"])));
+            var outputs = await Task.WhenAll(ids.Select(id => Pods.ExecAsync(id, 10, "hostname")));
+            Assert.All(outputs, o => Assert.Equal($"parallel-{i}\n", PodHelper.Utf8(o.Stdout)));
+            await fixture.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+            await fixture.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+            return (podId, ids);
+        }));
+        var pods = await fixture.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest());
+        Assert.DoesNotContain(pods.Items, p => results.Any(r => r.podId == p.Id));
+        var containers = await fixture.Runtime.ListContainersAsync(new ListContainersRequest());
+        Assert.DoesNotContain(containers.Containers, c => results.Any(r => r.ids.Contains(c.Id)));
+    }
+
+    [Fact]
     public async Task Exit_codes_and_reasons_are_reported()
     {
         var (podId, pod) = await Pods.RunPodAsync("exits");
