@@ -1,5 +1,5 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
-using Crisp.Interop;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Handlers;
@@ -9,11 +9,15 @@ namespace Crisp.Runtime.Handlers;
 /// its own pipes and will not exit before they reach EOF, so a background child that inherits them would hold
 /// the call (and the exit code) hostage. conmon is the exec'd process's subreaper: it reports the exit code on
 /// the sync pipe as soon as the process exits and writes the output to a CRI log that is read back afterwards.
-/// At the deadline the exec'd process is killed and the call returns without waiting for anything.
+/// At the deadline the exec'd process and its children are killed, and the call returns as soon as conmon has
+/// reaped the process (bounded by a short grace), never waiting for output pipes.
 /// </summary>
 internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath, IReadOnlyList<string> runtimeArgs, string execRoot)
 {
-    private const int SigKill = 9;
+    /// <summary>How long a timed-out exec may take to die and be reaped before conmon is killed too.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(400);
+
+    private const int ConmonBackstopSeconds = 2;
 
     public async Task<ExecResult> RunAsync(
         string containerId, string bundlePath, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct)
@@ -37,7 +41,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                 "-r", runtimePath,
                 "-b", bundlePath,
                 "-p", pidFile,
-                "-P", Path.Combine(dir, "conmon.pid"),
+                "-P", Path.Combine(dir, ConmonLauncher.ConmonPidFileName),
                 "-e",
                 "--exec-process-spec", processSpec,
                 "--exit-dir", dir,
@@ -48,22 +52,38 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             };
             foreach (var ra in runtimeArgs) { args.Add("--runtime-arg"); args.Add(ra); }
 
+            if (timeout > TimeSpan.Zero)
+            {
+                // conmon's own timer is only a backstop for a crispd that went away mid-exec: it fires well after our
+                // deadline (glib's second timers are imprecise) and conmon does not wait for the killed process.
+                args.Add("--timeout");
+                args.Add(Math.Min(Math.Ceiling(timeout.TotalSeconds) + ConmonBackstopSeconds, int.MaxValue).ToString("0", CultureInfo.InvariantCulture));
+            }
+
             using var sync = new ConmonSyncChannel(Path.Combine(dir, ConmonLauncher.SyncFifoName));
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (timeout > TimeSpan.Zero) deadline.CancelAfter(timeout);
 
             var timedOut = false;
+            var started = false;
+            var finished = false;
             int exitCode = -1;
             try
             {
                 await launcher.StartAsync(containerId, args, sync, Path.Combine(dir, ConmonLauncher.ConmonLogName), deadline.Token, ct).ConfigureAwait(false);
-                var started = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(deadline.Token).ConfigureAwait(false));
-                if (started is null || started.Data <= 0)
+                var startMessage = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(deadline.Token).ConfigureAwait(false));
+                if (startMessage is null || startMessage.Data <= 0)
+                {
+                    finished = true;
                     throw new RuntimeException(RuntimeErrorKind.Internal,
-                        $"exec in container {containerId} failed: {ConmonSyncMessage.CleanRuntimeError(started?.Message ?? ConmonLauncher.ReadTail(Path.Combine(dir, ConmonLauncher.ConmonLogName)))}");
+                        $"exec in container {containerId} failed: {ConmonSyncMessage.CleanRuntimeError(startMessage?.Message ?? ConmonLauncher.ReadTail(Path.Combine(dir, ConmonLauncher.ConmonLogName)))}");
+                }
+                started = true;
                 var exited = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(deadline.Token).ConfigureAwait(false))
                     ?? throw new RuntimeException(RuntimeErrorKind.Internal, $"conmon did not report the exit of exec in container {containerId}");
-                exitCode = exited.Data;
+                finished = true;
+                if (exited.Data < 0 && exited.Message is { } m && m.Contains("timed out", StringComparison.OrdinalIgnoreCase)) timedOut = true;
+                else exitCode = exited.Data;
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -75,7 +95,8 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             }
             finally
             {
-                if (timedOut || ct.IsCancellationRequested) KillExec(dir, pidFile);
+                if (!finished && (timedOut || ct.IsCancellationRequested))
+                    await StopAsync(dir, execId, sync, started).ConfigureAwait(false);
             }
             ct.ThrowIfCancellationRequested();
 
@@ -89,11 +110,33 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
         }
     }
 
-    private static void KillExec(string dir, string pidFile)
+    /// <summary>
+    /// Kills the exec'd process (and what it started) and returns once conmon has reaped it. Killing conmon right
+    /// away would orphan the dying process to the host's init, and until that reaps it the zombie still shows up
+    /// in the container's /proc: a `pgrep` run straight after the timeout would list it (CRI conformance does).
+    /// </summary>
+    private static async Task StopAsync(string dir, string execId, ConmonSyncChannel sync, bool started)
     {
-        // The exec'd process first (its death makes conmon finish), then conmon itself in case it is stuck.
-        if (ConmonFiles.ReadPid(pidFile) is { } pid) Libc.Kill(pid, SigKill);
-        if (ConmonFiles.ReadPid(Path.Combine(dir, "conmon.pid")) is { } conmon) Libc.Kill(conmon, SigKill);
+        using var grace = new CancellationTokenSource(StopGrace);
+        if (ConmonFiles.ReadPid(Path.Combine(dir, ConmonLauncher.ConmonPidFileName)) is not { } conmon) return;
+        try
+        {
+            if (!started)
+            {
+                // runc exec was still starting the process: let it finish so the process is killed, not missed.
+                var startMessage = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(grace.Token).ConfigureAwait(false));
+                if (startMessage is null || startMessage.Data <= 0) return;
+            }
+            ExecProcessTree.KillDescendants(conmon, execId);
+            // conmon reaps the process before it writes the exit: after this line nothing of the exec is left.
+            await sync.ReadLineAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // conmon is stuck (or runc exec never returned): take down whatever it runs, then conmon itself.
+            ExecProcessTree.KillDescendants(conmon, execId);
+            ExecProcessTree.KillConmon(conmon, execId);
+        }
     }
 
     /// <summary>The container's own process (user, env, cwd, capabilities...) with the command's args.</summary>

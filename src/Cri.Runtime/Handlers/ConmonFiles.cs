@@ -21,16 +21,21 @@ public static class ConmonFiles
     /// True when the conmon recorded in the persist dir is still running for this container. The pid file alone
     /// is not trusted (pids wrap quickly): the process's command line must be conmon's, naming this container.
     /// </summary>
-    public static bool IsConmonRunning(string persistDir, string containerId)
+    public static bool IsConmonRunning(string persistDir, string containerId) =>
+        ReadConmonPid(persistDir) is { } pid && IsConmonWith(pid, "-c", "--cid", containerId);
+
+    /// <summary>True when <paramref name="pid"/> is the conmon started for this one exec (its -u names the exec).</summary>
+    internal static bool IsExecConmon(int pid, string execId) => IsConmonWith(pid, "-u", "--cuuid", execId);
+
+    private static bool IsConmonWith(int pid, string shortFlag, string longFlag, string value)
     {
-        if (ReadConmonPid(persistDir) is not { } pid) return false;
         try
         {
             var args = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Split('\0');
             if (args.Length == 0 || !Path.GetFileName(args[0]).StartsWith("conmon", StringComparison.Ordinal)) return false;
             for (var i = 0; i + 1 < args.Length; i++)
             {
-                if ((args[i] == "-c" || args[i] == "--cid") && args[i + 1] == containerId) return true;
+                if ((args[i] == shortFlag || args[i] == longFlag) && args[i + 1] == value) return true;
             }
             return false;
         }

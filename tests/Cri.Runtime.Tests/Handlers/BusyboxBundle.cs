@@ -9,7 +9,7 @@ namespace Crisp.Runtime.Tests.Handlers;
 /// </summary>
 internal sealed class BusyboxBundle : IDisposable
 {
-    private static readonly string[] Applets = ["sh", "echo", "sleep", "cat", "true", "false", "ls", "hostname", "printf", "yes", "head", "dd"];
+    private static readonly string[] Applets = ["sh", "echo", "sleep", "cat", "true", "false", "ls", "hostname", "printf", "yes", "head", "dd", "ps"];
 
     public string Root { get; }
     public string BundlePath => Path.Combine(Root, "bundle");
