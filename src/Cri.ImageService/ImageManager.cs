@@ -62,10 +62,25 @@ public sealed partial class ImageManager : IImageManager, IDisposable
     {
         ImageReference parsed = ImageReference.Parse(reference);
         string userSpecified = string.IsNullOrWhiteSpace(userSpecifiedImage) ? reference : userSpecifiedImage;
-        StoredImage image = await _puller.PullAsync(parsed, credentials, userSpecified, cancellationToken).ConfigureAwait(false);
+        StoredImage image;
+        try
+        {
+            image = await _puller.PullAsync(parsed, credentials, userSpecified, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageServiceException ex) when (IsBadContent(ex.Kind))
+        {
+            // Retrying cannot make bad content good, so what this pull stored (manifests, config,
+            // sibling layers) is only clutter. Transient failures keep it for the retry instead.
+            await Task.Run(_collector.Collect, CancellationToken.None).ConfigureAwait(false);
+            _usage.Invalidate();
+            throw;
+        }
         _usage.Invalidate();
         return ToRecord(image);
     }
+
+    private static bool IsBadContent(ImageErrorKind kind) =>
+        kind is ImageErrorKind.DataLoss or ImageErrorKind.ResourceExhausted or ImageErrorKind.InvalidArgument or ImageErrorKind.FailedPrecondition;
 
     public Task<ImageRecord?> FindAsync(string referenceOrId, CancellationToken cancellationToken) =>
         Task.FromResult(Find(referenceOrId) is { } image ? ToRecord(image) : null);

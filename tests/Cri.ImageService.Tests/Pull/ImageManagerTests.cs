@@ -148,6 +148,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
         Assert.Contains(layer.Descriptor.Digest, error.Message);
         Assert.Empty(await manager.ListAsync(CancellationToken.None));
         Assert.Empty(SnapshotDirectories());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(Root, "content", "sha256"))); // not even the manifest and config
         AssertNoLeftovers();
     }
 

@@ -43,9 +43,12 @@ public sealed class StallWatchdogTests
     [Fact]
     public async Task SlowButSteadyBytesKeepTheDownloadAlive()
     {
+        // A wide margin between the trickle and the timeout: a loaded CI machine delays timers by
+        // hundreds of milliseconds, and only a gap longer than the timeout may count as a stall.
+        TimeSpan timeout = TimeSpan.FromSeconds(1.5);
         using var cancellation = new CancellationTokenSource();
-        using var watchdog = new StallWatchdog(Timeout, cancellation);
-        Stream network = watchdog.Watch(new TricklingStream(Timeout / 3, chunks: 6));
+        using var watchdog = new StallWatchdog(timeout, cancellation);
+        Stream network = watchdog.Watch(new TricklingStream(TimeSpan.FromMilliseconds(100), chunks: 6));
         var buffer = new byte[8];
 
         int total = 0, read;
