@@ -39,7 +39,11 @@ public sealed partial class ContainerRuntime
         if (record.Phase != ContainerPhase.Running)
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
                 $"container {record.Id} is {record.Phase}; only a running container's log can be reopened");
-        await HandlerOf(record.RuntimeHandler).ReopenLogAsync(record.Id, cancellationToken);
+        // Returns once conmon has created the new file, so the kubelet can rely on it right after the call.
+        if (string.IsNullOrEmpty(record.LogPath))
+            await HandlerOf(record.RuntimeHandler).ReopenLogAsync(record.Id, cancellationToken);
+        else
+            await HandlerOf(record.RuntimeHandler).ReopenLogAsync(record.Id, record.LogPath, cancellationToken);
     }
 
     /// <summary>Applies new resources to the live container cgroup (runc update) and records them.</summary>
