@@ -256,6 +256,11 @@ public sealed class RegistryClient : IDisposable
                 {
                     throw new ImageServiceException(ImageErrorKind.NotFound, $"{what} not found in registry {target.Host} (repository {target.Repository})");
                 }
+                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
+                {
+                    // The registry has no byte at this offset: its blob is shorter than the descriptor, and stays so.
+                    throw Truncated($"has no byte {offset} (HTTP 416)");
+                }
                 if (response.StatusCode == HttpStatusCode.PartialContent)
                 {
                     long? start = response.Content.Headers.ContentRange?.From;
@@ -263,11 +268,20 @@ public sealed class RegistryClient : IDisposable
                     {
                         throw new IOException($"registry {target.Host} answered a Range request for byte {offset} with content from byte {from}");
                     }
+                    if (response.Content.Headers.ContentRange?.Length is long total && total != blob.Size)
+                    {
+                        throw Truncated($"holds {total} bytes");
+                    }
                     return new ResponseStream(response, await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
                 }
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
                     throw new ImageServiceException(ImageErrorKind.Unavailable, $"registry {target.Host} answered HTTP {(int)response.StatusCode} for {what}");
+                }
+                if (response.Content.Headers.ContentLength is long length && length != blob.Size)
+                {
+                    // A whole-blob answer announcing another length is the registry's stored blob, not a network accident.
+                    throw Truncated($"serves {length} bytes");
                 }
                 Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
                 if (offset > 0)
@@ -284,6 +298,10 @@ public sealed class RegistryClient : IDisposable
                 throw;
             }
         }
+
+        private ImageServiceException Truncated(string problem) =>
+            new(ImageErrorKind.DataLoss,
+                $"{what}: registry {target.Host} (repository {target.Repository}) {problem}, but the descriptor declares {blob.Size} bytes");
 
         private static async Task SkipAsync(Stream body, long count, CancellationToken ct)
         {

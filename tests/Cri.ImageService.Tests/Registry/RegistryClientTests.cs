@@ -425,9 +425,28 @@ public sealed class RegistryClientTests : IAsyncLifetime
     {
         PushedImage image = Push(_registry, "app", "v1", layerSize: 1000);
         ResolvedManifest resolved = await _client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
-        await using Stream blob = await _client.OpenBlobAsync(resolved, image.Layer with { Size = 500 }, CancellationToken.None);
-        var error = await Assert.ThrowsAsync<ImageServiceException>(() => ReadAllAsync(blob));
+        // Refused at open when the registry announces the length, else while reading.
+        var error = await Assert.ThrowsAsync<ImageServiceException>(async () =>
+        {
+            await using Stream blob = await _client.OpenBlobAsync(resolved, image.Layer with { Size = 500 }, CancellationToken.None);
+            await ReadAllAsync(blob);
+        });
         Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
+    }
+
+    [Fact]
+    public async Task BlobShorterThanItsDescriptorIsDataLossWithoutResumeAttempts()
+    {
+        PushedImage image = Push(_registry, "app", "v1", layerSize: 1000);
+        ResolvedManifest resolved = await _client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<ImageServiceException>(async () =>
+        {
+            await using Stream blob = await _client.OpenBlobAsync(resolved, image.Layer with { Size = image.Layer.Size + 500 }, CancellationToken.None);
+            await ReadAllAsync(blob);
+        });
+        Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
+        Assert.Contains(image.Layer.Digest, error.Message);
+        Assert.Contains($"serves {image.Layer.Size} bytes", error.Message);
     }
 
     [Fact]

@@ -97,4 +97,39 @@ public sealed class RegistryFaultTests : IAsyncLifetime
         Assert.Equal(busybox.ImageId, retried.ImageRef);
         Assert.Single(_proxy.Requests, r => r.IsBlobDownload(busybox.ConfigDigest)); // the config finished the first time
     }
+
+    [Fact]
+    public async Task Concurrent_pulls_of_images_sharing_a_layer_download_it_once()
+    {
+        BuiltImage busybox = _registry[TestImageNames.Busybox].Image;
+        BuiltImage multilayer = _registry[TestImageNames.Multilayer].Image;
+        string shared = busybox.Layers[0].Digest;
+        Assert.Equal(shared, multilayer.Layers[0].Digest);
+        _proxy.Delay = TimeSpan.FromMilliseconds(200); // keeps the pulls overlapping
+
+        PullImageResponse[] pulled = await Task.WhenAll(
+            PullAsync(_proxy.Reference("crisp-test/busybox")),
+            PullAsync(_proxy.Reference("crisp-test/busybox")),
+            PullAsync(_proxy.Reference("crisp-test/multilayer")));
+
+        Assert.Equal([busybox.ImageId, busybox.ImageId, multilayer.ImageId], pulled.Select(p => p.ImageRef));
+        Assert.Single(_proxy.Requests, r => r.IsBlobDownload(shared));
+    }
+
+    [Fact]
+    public async Task A_truncated_layer_blob_fails_the_pull_clearly_and_stores_nothing()
+    {
+        await using var registry = await RegistryFixture.StartAsync();
+        BuiltImage busybox = await TestImages.Busybox;
+        string reference = await ImagePusher.PushAsync(busybox, registry, "crisp-test/truncated");
+        string layer = busybox.Layers[0].Digest;
+        string blob = registry.BlobPath(layer);
+        await using (var file = new FileStream(blob, FileMode.Open, FileAccess.Write)) file.SetLength(file.Length / 2);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => PullAsync(reference));
+
+        Assert.Equal(StatusCode.DataLoss, error.StatusCode);
+        Assert.Contains(layer, error.Status.Detail);
+        await ImageLayout.AssertNothingStoredAsync(_daemon);
+    }
 }
