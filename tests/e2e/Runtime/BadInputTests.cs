@@ -91,7 +91,6 @@ public sealed class BadInputTests(RuntimeFixture fixture)
 
         await Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
         await FailsAsync(StatusCode.FailedPrecondition, id, () => Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id }).ResponseAsync);
-        await FailsAsync(StatusCode.FailedPrecondition, "running", () => Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id }).ResponseAsync);
         await FailsAsync(StatusCode.NotFound, "container", () => Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = new string('c', 64) }).ResponseAsync);
         await FailsAsync(StatusCode.InvalidArgument, "cmd", () => Pods.ExecAsync(id, 1));
 
