@@ -23,7 +23,13 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
     private static readonly TimeSpan HolderPinTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>pid 1 of the pod: reaps whatever is reparented to it and exits on SIGTERM.</summary>
-    private const string HolderScript = "trap 'exit 0' TERM; while :; do sleep 2147483647 & wait $!; done";
+    /// <remarks>
+    /// The loop's child is started through a link named "pause" ($0), not as "sleep": the pod's containers see
+    /// it in their shared PID namespace, and a process called sleep there confuses workloads and probes that
+    /// look for their own sleeps (critest's ExecSync-timeout check runs `pgrep sleep` and expects nothing).
+    /// </remarks>
+    private const string HolderScript = "trap 'exit 0' TERM; while :; do \"$0\" 2147483647 & wait $!; done";
+    private const string PauseLinkName = "pause";
 
     private readonly ConcurrentDictionary<string, Process> _holders = new(StringComparer.Ordinal);
 
@@ -138,6 +144,22 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
                 $"creating namespaces for pod sandbox {sandboxId} failed (exit {result.ExitCode}): {result.ErrorText}");
     }
 
+    /// <summary>&lt;namespaces dir&gt;/pause → the host's sleep, so the holder's idle child is named "pause".</summary>
+    private string EnsurePauseLink()
+    {
+        var link = Path.Combine(namespacesDir, PauseLinkName);
+        var sleep = ExecutableLocator.Find("sleep")
+            ?? throw new RuntimeException(RuntimeErrorKind.Internal, "coreutils sleep was not found; the pod PID namespace holder needs it");
+        if (new FileInfo(link).LinkTarget != sleep)
+        {
+            var temp = link + ".tmp";
+            File.Delete(temp);
+            File.CreateSymbolicLink(temp, sleep);
+            File.Move(temp, link, overwrite: true);
+        }
+        return link;
+    }
+
     private async Task<ProcessIdentity> StartPidHolderAsync(string sandboxId, string pidPath, string? ipc, string? uts, CancellationToken ct)
     {
         File.WriteAllBytes(pidPath, []);
@@ -161,7 +183,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
             if (uts is not null) psi.ArgumentList.Add("--uts=" + uts);
             psi.ArgumentList.Add("--");
         }
-        foreach (var a in new[] { unshare, "--pid=" + pidPath, "--fork", "--kill-child", "/bin/sh", "-c", HolderScript })
+        foreach (var a in new[] { unshare, "--pid=" + pidPath, "--fork", "--kill-child", "/bin/sh", "-c", HolderScript, EnsurePauseLink() })
             psi.ArgumentList.Add(a);
 
         var process = Process.Start(psi)
