@@ -77,7 +77,20 @@ public sealed class PodHelper(CrispDaemon daemon, RuntimeFixture? images)
             var status = await StatusAsync(containerId);
             if (status.State == ContainerState.ContainerExited) return status;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"container {containerId} still {status.State} after the timeout");
+            {
+                var exitFile = Path.Combine(daemon.StateDirectory, "exits", containerId);
+                var runc = await Crisp.E2E.Fixtures.ToolRunner.RunAsync("runc", ["--root", Path.Combine(daemon.StateDirectory, "runc"), "state", containerId]);
+                var output = daemon.Output;
+                var bundle = Path.Combine(daemon.StateDirectory, "containers", containerId);
+                var conmonLogs = Directory.Exists(bundle)
+                    ? string.Join("\n", Directory.GetFiles(bundle, "*.log").Select(f => $"{Path.GetFileName(f)}: {File.ReadAllText(f)}"))
+                    : "bundle gone";
+                output = $"conmon logs: {conmonLogs}\nbundle files: {(Directory.Exists(bundle) ? string.Join(", ", Directory.GetFileSystemEntries(bundle).Select(Path.GetFileName)) : "")}\n" + output;
+                throw new TimeoutException(
+                    $"container {containerId} still {status.State} after the timeout; exit file: " +
+                    (File.Exists(exitFile) ? $"\"{File.ReadAllText(exitFile)}\"" : "absent") +
+                    $"; runc state: {runc.StandardOutput}{runc.StandardError}; crispd output tail:\n{output[..Math.Min(output.Length, 1500)]}");
+            }
             await Task.Delay(50);
         }
     }
