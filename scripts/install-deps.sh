@@ -7,7 +7,7 @@ packages=(
   make
   runc crun conmon
   containernetworking-plugins
-  iproute2 iptables util-linux mount
+  iproute2 iptables util-linux mount procps coreutils
   docker-registry skopeo busybox-static apache2-utils
   jq curl ca-certificates
 )
