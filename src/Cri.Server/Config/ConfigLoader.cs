@@ -173,7 +173,7 @@ public static class ConfigLoader
         if (config.RuntimeHandlers.Count == 0)
         {
             config.RuntimeHandlers.Add(new HandlerConfig("runc", "runc", ""));
-            if (ExecutableLookup.Find("crun") is not null)
+            if (Crisp.Runtime.Handlers.ExecutableLocator.Find("crun") is not null)
                 config.RuntimeHandlers.Add(new HandlerConfig("crun", "crun", ""));
         }
         for (var i = 0; i < config.RuntimeHandlers.Count; i++)

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Crisp.Server.Hosting.Http2;
 
 /// <summary>
@@ -58,11 +56,8 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
     private (byte[] Name, byte[] Value) Lookup(int index)
     {
         if (index <= 0) throw new HpackException("header index 0");
-        if (index <= HpackStaticTable.Entries.Length)
-        {
-            var (name, value) = HpackStaticTable.Entries[index - 1];
-            return (Encoding.ASCII.GetBytes(name), Encoding.ASCII.GetBytes(value));
-        }
+        // Shared arrays are safe: decoded fields are only read and re-encoded, never written to.
+        if (index <= HpackStaticTable.Bytes.Length) return HpackStaticTable.Bytes[index - 1];
         var dynamicIndex = index - HpackStaticTable.Entries.Length - 1;
         if (dynamicIndex >= _dynamic.Count) throw new HpackException($"header index {index} beyond the dynamic table");
         return _dynamic.ElementAt(dynamicIndex);

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Crisp.Server.Hosting.Http2;
 
 /// <summary>The 61 predefined header fields of RFC 7541 Appendix A.</summary>
@@ -19,4 +21,8 @@ public static class HpackStaticTable
         ("server", ""), ("set-cookie", ""), ("strict-transport-security", ""), ("transfer-encoding", ""),
         ("user-agent", ""), ("vary", ""), ("via", ""), ("www-authenticate", ""),
     ];
+
+    /// <summary>The same entries as bytes, built once: every request header block looks them up.</summary>
+    public static readonly (byte[] Name, byte[] Value)[] Bytes =
+        Entries.Select(e => (Encoding.ASCII.GetBytes(e.Name), Encoding.ASCII.GetBytes(e.Value))).ToArray();
 }

@@ -11,11 +11,7 @@ public sealed partial class CrispImageService
     public override async Task StreamImages(StreamImagesRequest request, IServerStreamWriter<StreamImagesResponse> responseStream, ServerCallContext context)
     {
         var selected = await ImageMessages.SelectAsync(images, request.Filter, context.CancellationToken);
-        foreach (var batch in selected.Chunk(StreamImagesBatch))
-        {
-            var response = new StreamImagesResponse();
-            response.Images.AddRange(batch.Select(ImageMessages.ToCri));
-            await responseStream.WriteAsync(response, context.CancellationToken);
-        }
+        await StreamPaging.WritePagesAsync(selected, batch => new StreamImagesResponse { Images = { batch.Select(ImageMessages.ToCri) } },
+            responseStream, context.CancellationToken, StreamImagesBatch);
     }
 }

@@ -7,11 +7,6 @@ public sealed partial class CrispRuntimeService
 {
     public override async Task StreamContainers(StreamContainersRequest request, IServerStreamWriter<StreamContainersResponse> responseStream, ServerCallContext context)
     {
-        foreach (var page in runtime.ListContainers(request.Filter).Chunk(StreamPageSize))
-        {
-            var response = new StreamContainersResponse();
-            response.Containers.Add(page);
-            await responseStream.WriteAsync(response, context.CancellationToken);
-        }
+        await StreamPaging.WritePagesAsync(runtime.ListContainers(request.Filter), page => new StreamContainersResponse { Containers = { page } }, responseStream, context.CancellationToken);
     }
 }
