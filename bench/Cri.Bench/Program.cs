@@ -2,7 +2,6 @@ using Crisp.Bench;
 
 // `make bench`: runs every suite (or those named on the command line) and prints one table.
 // Each suite measures crisp and its reference side by side in this same run.
-BenchDaemonBinary.EnsureConfigured();
 IBenchSuite[] suites = [new DaemonSuite(), new PullSuite(), new LifecycleSuite()];
 var selected = args.Length == 0 ? suites : suites.Where(s => args.Contains(s.Name)).ToArray();
 
