@@ -39,6 +39,8 @@ public sealed class CrispDaemon : IAsyncDisposable
         BaseDirectory = Directory.CreateTempSubdirectory("crisp-e2e-").FullName;
         CniConfDir = options.CniConfDir ?? Path.Combine(BaseDirectory, "cni");
         Directory.CreateDirectory(CniConfDir);
+        if (options.CniConfDir is null && options.CniConfig is not null)
+            File.WriteAllText(Path.Combine(CniConfDir, "00-e2e.conflist"), options.CniConfig);
         Directory.CreateDirectory(LogDirectory);
         File.WriteAllText(RegistriesConfPath, options.RegistriesConf ?? "");
         File.WriteAllText(ConfigPath, GenerateConfig());

@@ -12,8 +12,17 @@ public sealed class DaemonOptions
     /// <summary>registries.conf v2 content; null writes an empty file (no per-registry settings).</summary>
     public string? RegistriesConf { get; init; }
 
-    /// <summary>CNI config dir; null uses an empty temp dir (NetworkReady false).</summary>
+    /// <summary>CNI config dir; null uses a temp dir holding <see cref="CniConfig"/>.</summary>
     public string? CniConfDir { get; init; }
+
+    /// <summary>
+    /// conflist written as 00-e2e.conflist into the temp CNI dir (ignored when <see cref="CniConfDir"/> is given);
+    /// null leaves the dir empty (NetworkReady false, pod-network sandboxes refused). The default gives pods a
+    /// network namespace with loopback only: fast, and nothing on the host changes.
+    /// </summary>
+    public string? CniConfig { get; init; } = LoopbackOnlyCniConfig;
+
+    public const string LoopbackOnlyCniConfig = """{"cniVersion":"1.0.0","name":"e2e-loopback","plugins":[{"type":"loopback"}]}""";
 
     /// <summary>Socket to serve on; null uses state/crisp.sock under the fixture's directory.</summary>
     public string? SocketPath { get; init; }

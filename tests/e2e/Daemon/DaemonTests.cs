@@ -24,7 +24,7 @@ public sealed class DaemonTests
     [Fact]
     public async Task Status_reports_runtime_ready_and_network_not_ready_naming_the_cni_dir()
     {
-        await using var daemon = await CrispDaemon.StartAsync();
+        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { CniConfig = null });
         var status = await daemon.Runtime.StatusAsync(new StatusRequest { Verbose = true });
 
         var runtimeReady = status.Status.Conditions.Single(c => c.Type == "RuntimeReady");
@@ -43,7 +43,7 @@ public sealed class DaemonTests
     [Fact]
     public async Task Status_turns_network_ready_once_a_valid_cni_config_exists()
     {
-        await using var daemon = await CrispDaemon.StartAsync();
+        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { CniConfig = null });
         File.WriteAllText(Path.Combine(daemon.CniConfDir, "10-broken.conflist"), "{ not json");
         File.WriteAllText(Path.Combine(daemon.CniConfDir, "20-net.conflist"),
             """{"cniVersion":"1.0.0","name":"crisp-test","plugins":[{"type":"loopback"}]}""");

@@ -8,7 +8,7 @@ public sealed class DefaultNetworkTests
     [Fact]
     public async Task Write_default_cni_config_makes_the_network_ready_in_an_empty_dir()
     {
-        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { Flags = ["--network-write-default-cni-config", "true"] });
+        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { CniConfig = null, Flags = ["--network-write-default-cni-config", "true"] });
         var file = Path.Combine(daemon.CniConfDir, "10-crisp-bridge.conflist");
         Assert.True(File.Exists(file));
         var status = await daemon.Runtime.StatusAsync(new StatusRequest());
