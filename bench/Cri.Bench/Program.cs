@@ -2,7 +2,7 @@ using Crisp.Bench;
 
 // `make bench`: runs every suite (or those named on the command line) and prints one table.
 // Each suite measures crisp and its reference side by side in this same run.
-IBenchSuite[] suites = [new DaemonSuite(), new PullSuite(), new LifecycleSuite()];
+IBenchSuite[] suites = [new DaemonSuite(), new PullSuite(), new LifecycleSuite(), new NetworkSuite()];
 var selected = args.Length == 0 ? suites : suites.Where(s => args.Contains(s.Name)).ToArray();
 
 var rows = new List<BenchRow>();

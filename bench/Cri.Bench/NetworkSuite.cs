@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using Crisp.Cri.V1;
+using Crisp.E2E.Daemon;
+using Grpc.Core;
+
+namespace Crisp.Bench;
+
+/// <summary>
+/// What pod networking costs a sandbox: RunPodSandbox, StopPodSandbox and RemovePodSandbox of a pod on the bench's
+/// bridge network (netns + CNI ADD/DEL) beside the same steps of a hostNetwork pod, on one crispd in the same rounds.
+/// </summary>
+public sealed class NetworkSuite : IBenchSuite
+{
+    private const int Rounds = 20;
+    private const string CgroupParent = "/crisp-bench-network";
+    private const string Total = "Run+Stop+Remove";
+
+    private static readonly string[] Steps = ["RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", Total];
+
+    public string Name => "network";
+
+    public async Task<IReadOnlyList<BenchRow>> RunAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<BenchRow>();
+        var step = new BenchStep(Name);
+        BenchBridgeNetwork? network = null;
+        CrispDaemon? daemon = null;
+        try
+        {
+            network = await step.RunAsync("prepare the bridge network", () => BenchBridgeNetwork.CreateAsync(cancellationToken));
+            var conflist = network.ConfList;
+            daemon = await step.RunAsync("start crispd", () => CrispDaemon.StartAsync(new DaemonOptions { CniConfig = conflist }));
+            // Sandboxes only: no container, so no image is pulled.
+            var pods = new PodRequests(daemon, imageReference: "", CgroupParent);
+
+            var podNetwork = Steps.ToDictionary(s => s, _ => new List<double>());
+            var hostNetwork = Steps.ToDictionary(s => s, _ => new List<double>());
+            // Round 0 warms up both (JIT in crispd, the plugins in the page cache, the bridge's creation) and is not counted.
+            for (var round = 0; round <= Rounds; round++)
+            {
+                // Alternating which goes first keeps any drift within a round from favouring one side.
+                var podFirst = round % 2 == 0;
+                var first = await RunRoundAsync(daemon, pods, step, podFirst, round, cancellationToken);
+                var second = await RunRoundAsync(daemon, pods, step, !podFirst, round, cancellationToken);
+                if (round == 0) continue;
+                var (pod, host) = podFirst ? (first, second) : (second, first);
+                foreach (var (name, ms) in pod) podNetwork[name].Add(ms);
+                foreach (var (name, ms) in host) hostNetwork[name].Add(ms);
+            }
+
+            static string MedianP90(IReadOnlyList<double> samples) => $"{Stats.Ms(Stats.Median(samples))} / {Stats.Ms(Stats.Percentile(samples, 0.9))}";
+            foreach (var name in Steps)
+            {
+                var cost = Stats.Median(podNetwork[name]) - Stats.Median(hostNetwork[name]);
+                rows.Add(new(Name, $"{name} median / p90 ({Rounds})", MedianP90(podNetwork[name]), MedianP90(hostNetwork[name]) + " hostNetwork",
+                    Stats.Ratio(Stats.Median(podNetwork[name]), Stats.Median(hostNetwork[name])),
+                    $"CNI cost ({(cost >= 0 ? "+" : "")}{Stats.Ms(cost)} median); bridge + host-local + portmap, no hostPort"));
+            }
+        }
+        catch (BenchStepException e)
+        {
+            rows.Add(e.ToRow());
+        }
+        finally
+        {
+            if (daemon?.ProcessId is not null)
+            {
+                try
+                {
+                    await RemoveAllPodsAsync(daemon, CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    rows.Add(new(Name, "FAILED", "", Note: $"cleanup of pods: {e.Message.ReplaceLineEndings(" ")}"));
+                }
+                // Every pod is gone now, so anything CNI or the netns pinning left is a leak, not a pod in flight.
+                rows.AddRange(await LeaksAsync(daemon, network));
+            }
+            if (daemon is not null) await daemon.DisposeAsync();
+            if (network is not null)
+                foreach (var problem in await network.CleanUpAsync()) rows.Add(new(Name, "FAILED", "", Note: $"cleanup: {problem}"));
+            var leftCgroups = CgroupCleanup.RemoveTree(CgroupParent);
+            if (leftCgroups.Count > 0)
+                rows.Add(new(Name, "FAILED", "", Note: $"cgroups still populated after cleanup: {string.Join(", ", leftCgroups.Take(3))}"));
+        }
+        return rows;
+    }
+
+    /// <summary>One pod, pod-network or hostNetwork, through run, stop and remove; the duration of every step.</summary>
+    private static async Task<List<(string Step, double Ms)>> RunRoundAsync(
+        CrispDaemon daemon, PodRequests pods, BenchStep step, bool onPodNetwork, int round, CancellationToken cancellationToken)
+    {
+        var side = onPodNetwork ? "pod network" : "hostNetwork";
+        var times = new List<(string, double)>();
+        async Task<T> Timed<T>(string stepName, Func<Task<T>> action)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = await step.RunAsync($"{stepName} ({side}, round {round})", action);
+            times.Add((stepName, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            return result;
+        }
+
+        var runtime = daemon.Runtime;
+        var config = pods.PodConfig($"{(onPodNetwork ? "net" : "host")}-{round}");
+        config.Linux.SecurityContext.NamespaceOptions.Network = onPodNetwork ? NamespaceMode.Pod : NamespaceMode.Node;
+        config.Labels["bench"] = "network";
+        var podId = await Timed("RunPodSandbox", async () =>
+            (await runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config }, cancellationToken: cancellationToken)).PodSandboxId);
+
+        // Outside the timings: a pod-network pod without an address on the bridge was never given one by CNI, and
+        // its numbers would not measure what this suite claims.
+        if (onPodNetwork)
+        {
+            await step.RunAsync($"PodSandboxStatus ({side}, round {round})", async () =>
+            {
+                var status = await runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, cancellationToken: cancellationToken);
+                var ip = status.Status.Network?.Ip ?? "";
+                if (!IPAddress.TryParse(ip, out var address) || !BenchBridgeNetwork.Subnet.Contains(address))
+                    throw new InvalidOperationException(
+                        $"pod {podId} has ip '{ip}', not one in {BenchBridgeNetwork.Subnet} from {BenchBridgeNetwork.NetworkName}: CNI ADD did not give it the bridge network");
+            });
+        }
+
+        await Timed("StopPodSandbox", async () => await runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
+        await Timed("RemovePodSandbox", async () => await runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
+        times.Add((Total, times.Sum(t => t.Item2)));
+        return times;
+    }
+
+    /// <summary>What removed pods must not leave: IP leases, veths on the bridge, pinned netns mounts, pod cgroups.</summary>
+    private async Task<List<BenchRow>> LeaksAsync(CrispDaemon daemon, BenchBridgeNetwork? network)
+    {
+        var rows = new List<BenchRow>();
+        if (network?.Leases() is { Count: > 0 } leases)
+            rows.Add(new(Name, "FAILED", "", Note: $"host-local still leases {leases.Count} addresses after every pod was removed (CNI DEL missing?), e.g. {leases[0]}"));
+        var ports = await BenchBridgeNetwork.BridgePortsAsync(CancellationToken.None);
+        if (ports.Count > 0)
+            rows.Add(new(Name, "FAILED", "", Note: $"{BenchBridgeNetwork.BridgeName} still has {ports.Count} veths after every pod was removed, e.g. {ports[0]}"));
+        var pinned = LeftoverCleanup.MountsUnder(Path.Combine(daemon.StateDirectory, "ns"));
+        if (pinned.Count > 0)
+            rows.Add(new(Name, "FAILED", "", Note: $"{pinned.Count} netns still pinned after every pod was removed, e.g. {pinned[0]}"));
+        var podCgroups = CgroupCleanup.Find(CgroupParent, "pod");
+        if (podCgroups.Count > 0)
+            rows.Add(new(Name, "FAILED", "", Note: $"crisp left {podCgroups.Count} pod cgroups after removing every pod, e.g. {podCgroups[0]}"));
+        return rows;
+    }
+
+    /// <summary>What a kubelet's cleanup does: stop and remove every pod (this daemon only runs ours).</summary>
+    private static async Task RemoveAllPodsAsync(CrispDaemon daemon, CancellationToken cancellationToken)
+    {
+        var pods = await daemon.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest(), cancellationToken: cancellationToken);
+        var failures = new List<Exception>();
+        // One pod that cannot be removed must not keep the others (and their CNI leases) around.
+        foreach (var pod in pods.Items)
+        {
+            try
+            {
+                await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
+                await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
+            }
+            catch (RpcException e)
+            {
+                failures.Add(new InvalidOperationException($"pod {pod.Id}: {e.StatusCode}: {e.Status.Detail}", e));
+            }
+        }
+        if (failures.Count > 0) throw new AggregateException($"{failures.Count} of {pods.Items.Count} pods could not be removed: {failures[0].Message}", failures);
+    }
+}
