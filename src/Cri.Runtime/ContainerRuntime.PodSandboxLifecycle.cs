@@ -9,9 +9,8 @@ namespace Crisp.Runtime;
 public sealed partial class ContainerRuntime
 {
     /// <summary>
-    /// Creates the pod: cgroup, pinned namespaces, /etc files and /dev/shm. Network: a host-network pod uses
-    /// the node's namespace; any other pod gets a fresh network namespace with loopback only until CNI is wired
-    /// in by the networking issue (its ip is reported empty rather than invented).
+    /// Creates the pod: cgroup, pinned namespaces, CNI attachment, /etc files and /dev/shm. A host-network pod
+    /// uses the node's network namespace; any other pod gets its own, attached to the node's CNI network.
     /// </summary>
     public async Task<string> RunPodSandboxAsync(RunPodSandboxRequest request, CancellationToken cancellationToken)
     {
@@ -20,6 +19,8 @@ public sealed partial class ContainerRuntime
         var handlerName = string.IsNullOrEmpty(request.RuntimeHandler) ? _options.DefaultHandler : request.RuntimeHandler;
         // Unknown handler: InvalidArgument; known but unable to run here: FailedPrecondition with its reason.
         _handlers.GetReady(handlerName);
+        if (config.Linux?.SecurityContext?.NamespaceOptions?.Network != NamespaceMode.Node && _network.Status is { Ready: false } network)
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"pod network is not ready: {network.Message}");
 
         var id = ObjectIds.New();
         var record = new SandboxRecord
@@ -95,6 +96,14 @@ public sealed partial class ContainerRuntime
         record.PidNamespacePath = pinned.PidPath;
         await _store.SaveAsync(record, CancellationToken.None);
 
+        if (pinned.NetworkPath is not null)
+        {
+            var ips = await _network.AttachAsync(record.Id, config, pinned.NetworkPath, cancellationToken);
+            record.PodIp = ips.FirstOrDefault() ?? "";
+            record.AdditionalIps = ips.Skip(1).ToList();
+            await _store.SaveAsync(record, CancellationToken.None);
+        }
+
         await SandboxFilesWriter.WriteAsync(record.Directory, hostname, record.HostNetwork, config.DnsConfig, cancellationToken);
         record.HostnamePath = Path.Combine(record.Directory, "hostname");
         record.HostsPath = Path.Combine(record.Directory, "hosts");
@@ -163,9 +172,14 @@ public sealed partial class ContainerRuntime
         Log.SandboxRemoved(_logger, sandbox.Id);
     }
 
-    /// <summary>What stop releases: the pod's shm and namespaces (no container can use them any more).</summary>
+    /// <summary>
+    /// What stop releases: the pod's CNI attachment, shm and namespaces (no container can use them any more).
+    /// DEL runs first, while the network namespace is still pinned; if it fails the namespace stays, so the
+    /// kubelet's retry of StopPodSandbox can finish the job.
+    /// </summary>
     private async Task ReleaseSandboxResourcesAsync(SandboxRecord sandbox, CancellationToken cancellationToken)
     {
+        await _network.DetachAsync(sandbox.Id, cancellationToken);
         if (sandbox.ShmMounted)
         {
             PodShm.Unmount(sandbox.ShmPath);

@@ -41,6 +41,7 @@ public sealed partial class ContainerRuntime
                 Log.RecoveryFailed(_logger, ex, "pod sandbox", sandbox.Id);
             }
         }
+        await DetachOrphanedNetworksAsync(cancellationToken);
         Log.RecoveryDone(_logger, _store.Sandboxes.Count, _store.Containers.Count);
     }
 

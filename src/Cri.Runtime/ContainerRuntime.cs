@@ -5,6 +5,7 @@ using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Namespaces;
+using Crisp.Runtime.Network;
 using Crisp.Runtime.State;
 using Crisp.Runtime.Stats;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed partial class ContainerRuntime
     private readonly RuntimeHandlerRegistry _handlers;
     private readonly ICgroupManager _cgroups;
     private readonly PodNamespaces _namespaces;
+    private readonly PodNetwork _network;
     private readonly ExitWatcher _exits;
     private readonly IImageManager _images;
     private readonly HostFeatures _host;
@@ -39,6 +41,7 @@ public sealed partial class ContainerRuntime
         RuntimeHandlerRegistry handlers,
         ICgroupManager cgroups,
         PodNamespaces namespaces,
+        PodNetwork network,
         ExitWatcher exits,
         IImageManager images,
         HostFeatures host,
@@ -51,6 +54,7 @@ public sealed partial class ContainerRuntime
         _handlers = handlers;
         _cgroups = cgroups;
         _namespaces = namespaces;
+        _network = network;
         _exits = exits;
         _images = images;
         _host = host;

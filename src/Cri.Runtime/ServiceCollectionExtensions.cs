@@ -5,6 +5,7 @@ using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Namespaces;
+using Crisp.Runtime.Network;
 using Crisp.Runtime.Recovery;
 using Crisp.Runtime.State;
 using Crisp.Runtime.Stats;
@@ -33,6 +34,13 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<ILogger<ExitWatcher>>(),
             // conmon's persist dir is the container's bundle dir (see CreateContainer).
             id => Path.Combine(options.StateDir, "containers", id)));
+        services.AddSingleton(sp => new CniConfigSource(options.CniConfDir, sp.GetRequiredService<ILogger<CniConfigSource>>()));
+        services.AddSingleton(sp => new PodNetwork(
+            sp.GetRequiredService<CniConfigSource>(),
+            new CniPluginExecutor(options.CniBinDirs),
+            new CniAttachmentCache(Path.Combine(options.Root, "network", "attachments")),
+            new PodCidrStore(Path.Combine(options.Root, "network", "pod-cidr")),
+            sp.GetRequiredService<ILogger<PodNetwork>>()));
         services.AddSingleton<ContainerEventBroadcaster>();
         services.AddSingleton<CpuRateTracker>();
         services.AddSingleton<ContainerRuntime>();

@@ -7,7 +7,8 @@ namespace Crisp.Runtime.Handlers;
 internal static class CommandRunner
 {
     public static async Task<CommandResult> RunAsync(
-        string fileName, IEnumerable<string> args, CancellationToken ct, string? stdin = null, TimeSpan? timeout = null)
+        string fileName, IEnumerable<string> args, CancellationToken ct, string? stdin = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(fileName)
         {
@@ -17,6 +18,8 @@ internal static class CommandRunner
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (environment is not null)
+            foreach (var (key, value) in environment) psi.Environment[key] = value;
 
         using var process = Process.Start(psi)
             ?? throw new InvalidOperationException($"could not start {fileName}");

@@ -1,5 +1,4 @@
 using Crisp.Cri.V1;
-using Crisp.Runtime.Network;
 using Grpc.Core;
 
 namespace Crisp.Server.Services.Runtime;
@@ -60,7 +59,7 @@ public sealed partial class CrispRuntimeService
 
     private RuntimeCondition NetworkCondition()
     {
-        var cni = CniConfigProbe.Probe(daemon.Config.NetworkCniConfDir);
+        var cni = runtime.NetworkStatus;
         return new RuntimeCondition
         {
             Type = "NetworkReady",

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crisp.Runtime.Api;
+
+namespace Crisp.Runtime.Network;
+
+/// <summary>
+/// One file per attached pod under crisp's persistent root (not the tmpfs run dir: after a reboot, host-local
+/// allocations on disk still need their DEL). Written before ADD runs, so a crash in the middle of ADD leaves
+/// enough behind for recovery to DEL, and rewritten with the result once ADD succeeds.
+/// </summary>
+public sealed class CniAttachmentCache(string directory)
+{
+    public string Directory => directory;
+
+    public async Task SaveAsync(CniAttachment attachment, CancellationToken ct)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var path = PathOf(attachment.SandboxId);
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        {
+            await JsonSerializer.SerializeAsync(stream, attachment.ToJson(), cancellationToken: ct).ConfigureAwait(false);
+            await stream.FlushAsync(ct).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The pod's attachment, or null when it has none (never attached, or already detached).</summary>
+    public CniAttachment? Load(string sandboxId)
+    {
+        var path = PathOf(sandboxId);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return CniAttachment.FromJson(JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new FormatException("not a JSON object"));
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            throw new RuntimeException(RuntimeErrorKind.Internal, $"CNI attachment cache {path} of pod sandbox {sandboxId} is unreadable: {e.Message}", e);
+        }
+    }
+
+    public IEnumerable<CniAttachment> All()
+    {
+        if (!System.IO.Directory.Exists(directory)) yield break;
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*.json"))
+        {
+            CniAttachment? attachment;
+            try { attachment = Load(Path.GetFileNameWithoutExtension(file)); }
+            catch (RuntimeException) { continue; }
+            if (attachment is not null) yield return attachment;
+        }
+    }
+
+    public void Delete(string sandboxId) => File.Delete(PathOf(sandboxId));
+
+    private string PathOf(string sandboxId)
+    {
+        if (sandboxId.Length == 0 || sandboxId.Contains('/') || sandboxId.Contains("..", StringComparison.Ordinal))
+            throw RuntimeException.InvalidField("pod_sandbox_id", $"\"{sandboxId}\" is not a valid id");
+        return Path.Combine(directory, sandboxId + ".json");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Crisp.Runtime.Network;
+
+/// <summary>
+/// The conf dir's current network, re-read whenever the directory changes, so a config that an operator or a
+/// CNI daemonset drops in later is picked up without a restart. Change detection compares a stamp of the
+/// candidate files (name, size, mtime) on each use instead of an inotify watch: a handful of stats per Status
+/// call is cheap, and it cannot miss events (inotify drops them on overflow and must be re-armed when the
+/// directory itself is created or replaced, which is how many installers write configs).
+/// </summary>
+public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSource> logger)
+{
+    private readonly Lock _lock = new();
+    private string? _stamp;
+    private CniConfigState? _state;
+
+    public string ConfDir => confDir;
+
+    public CniConfigState Current
+    {
+        get
+        {
+            var stamp = Stamp();
+            lock (_lock)
+            {
+                if (_state is not null && stamp == _stamp) return _state;
+                var previous = _state;
+                _state = CniConfigProbe.Probe(confDir);
+                _stamp = stamp;
+                Report(previous, _state);
+                return _state;
+            }
+        }
+    }
+
+    private string Stamp()
+    {
+        var sb = new StringBuilder();
+        var dir = new DirectoryInfo(confDir);
+        if (!dir.Exists) return "";
+        foreach (var file in CniConfigProbe.CandidateFiles(confDir))
+        {
+            var info = new FileInfo(file);
+            sb.Append(info.Name).Append('|').Append(info.Exists ? info.Length : -1).Append('|')
+              .Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private void Report(CniConfigState? previous, CniConfigState current)
+    {
+        foreach (var skipped in current.SkippedFiles.Except(previous?.SkippedFiles ?? []))
+            LogSkipped(logger, skipped);
+        if (current.Ready)
+        {
+            if (previous?.ConfigFile != current.ConfigFile || previous?.NetworkName != current.NetworkName || previous?.Ready != true)
+                LogUsing(logger, current.NetworkName!, current.ConfigFile!, string.Join(",", current.Config!.PluginTypes));
+        }
+        else if (previous is null || previous.Ready || previous.Message != current.Message)
+        {
+            LogNotReady(logger, current.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "CNI network {Network} from {File} (plugins {Plugins}) is in use for new pods")]
+    private static partial void LogUsing(ILogger logger, string network, string file, string plugins);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping CNI config {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pod network not ready: {Message}")]
+    private static partial void LogNotReady(ILogger logger, string message);
+}

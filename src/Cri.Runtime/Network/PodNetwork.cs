@@ -1,0 +1,160 @@
+using System.Text.Json.Nodes;
+using Crisp.Cri.V1;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Namespaces;
+using Microsoft.Extensions.Logging;
+
+namespace Crisp.Runtime.Network;
+
+/// <summary>
+/// Attaches pods to the node's CNI network and detaches them: ADD through the configured chain when a pod
+/// sandbox starts, DEL in reverse order when it stops, with what DEL needs kept on disk in between.
+/// </summary>
+public sealed partial class PodNetwork(
+    CniConfigSource configs, CniPluginExecutor plugins, CniAttachmentCache cache, PodCidrStore podCidr, ILogger<PodNetwork> logger)
+{
+    public const string InterfaceName = "eth0";
+
+    // Host ports are checked and claimed (by the pending attachment) under one lock, so two pods started at
+    // once cannot both get the same port.
+    private readonly SemaphoreSlim _claimLock = new(1, 1);
+
+    public CniConfigState Status => configs.Current;
+
+    public PodCidrStore PodCidr => podCidr;
+
+    /// <summary>Runs ADD for the pod; returns its IPs (IPv4 first). On failure everything ADD did is undone.</summary>
+    public async Task<IReadOnlyList<string>> AttachAsync(string sandboxId, PodSandboxConfig config, string netnsPath, CancellationToken ct)
+    {
+        var state = configs.Current;
+        if (!state.Ready)
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"pod network is not ready: {state.Message}");
+        var network = state.Config!;
+        var capabilityArgs = CniCapabilityArgs.For(config, podCidr.Current);
+        var invocation = new CniInvocation(sandboxId, netnsPath, InterfaceName,
+            CniInvocation.KubernetesArgs(config.Metadata.Namespace, config.Metadata.Name, sandboxId, config.Metadata.Uid));
+        var attachment = new CniAttachment(sandboxId, network, invocation, capabilityArgs, Result: null);
+
+        await _claimLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            HostPortGuard.EnsureFree(HostPortGuard.Of(capabilityArgs), cache.All().Where(a => a.SandboxId != sandboxId));
+            await cache.SaveAsync(attachment, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _claimLock.Release();
+        }
+
+        JsonObject? result = null;
+        try
+        {
+            foreach (var plugin in network.Plugins)
+            {
+                var pluginResult = await plugins.ExecAsync("ADD", PluginConfig(network, plugin, result, capabilityArgs), invocation, ct).ConfigureAwait(false);
+                result = pluginResult ?? result;
+            }
+            attachment = attachment with { Result = result };
+            await cache.SaveAsync(attachment, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogAddFailed(logger, e, sandboxId, network.Name);
+            try
+            {
+                await DeleteChainAsync(attachment with { Result = result }, netnsPath, CancellationToken.None).ConfigureAwait(false);
+                cache.Delete(sandboxId);
+            }
+            catch (Exception cleanup) when (cleanup is CniPluginException or IOException)
+            {
+                // The pending attachment stays on disk, so StopPodSandbox / recovery retries the DEL.
+                LogDelFailed(logger, cleanup, sandboxId, network.Name);
+            }
+            if (e is OperationCanceledException) throw;
+            if (e is RuntimeException) throw;
+            throw new RuntimeException(RuntimeErrorKind.Internal,
+                $"setting up network \"{network.Name}\" for pod sandbox {config.Metadata.Namespace}/{config.Metadata.Name} ({sandboxId}): {e.Message}", e);
+        }
+        var ips = CniResult.PodIps(result);
+        LogAttached(logger, sandboxId, network.Name, string.Join(",", ips));
+        return ips;
+    }
+
+    /// <summary>Runs DEL with the ADD-time config and result; a pod with no attachment is already detached.</summary>
+    public async Task DetachAsync(string sandboxId, CancellationToken ct)
+    {
+        var attachment = cache.Load(sandboxId);
+        if (attachment is null) return;
+        try
+        {
+            await DeleteChainAsync(attachment, attachment.Invocation.NetnsPath, ct).ConfigureAwait(false);
+        }
+        catch (CniPluginException e)
+        {
+            throw new RuntimeException(RuntimeErrorKind.Internal,
+                $"tearing down network \"{attachment.Network.Name}\" of pod sandbox {sandboxId}: {e.Message}", e);
+        }
+        cache.Delete(sandboxId);
+        LogDetached(logger, sandboxId, attachment.Network.Name);
+    }
+
+    /// <summary>Sandboxes with an attachment on disk (for recovery to find DELs a crash interrupted).</summary>
+    public IEnumerable<string> AttachedSandboxIds() => cache.All().Select(a => a.SandboxId);
+
+    private async Task DeleteChainAsync(CniAttachment attachment, string netnsPath, CancellationToken ct)
+    {
+        // A namespace that is no longer pinned (the pod was stopped, the node rebooted) is passed as absent, which
+        // plugins handle by releasing only what lives outside it (IPs, host-side links, rules).
+        var netns = MountInfo.MountPoints().Contains(netnsPath) ? netnsPath : "";
+        var invocation = attachment.Invocation with { NetnsPath = netns };
+        // libcni hands DEL the cached result only from 0.4.0 on; older plugins reject a prevResult.
+        var prevResult = VersionAtLeast(attachment.Network.CniVersion, 0, 4) ? attachment.Result : null;
+        CniPluginException? first = null;
+        foreach (var plugin in attachment.Network.Plugins.Reverse())
+        {
+            try
+            {
+                await plugins.ExecAsync("DEL", PluginConfig(attachment.Network, plugin, prevResult, attachment.CapabilityArgs), invocation, ct)
+                    .ConfigureAwait(false);
+            }
+            catch (CniPluginException e)
+            {
+                // Keep going: what the other plugins hold should be released even if one of them fails.
+                first ??= e;
+                LogDelFailed(logger, e, attachment.SandboxId, attachment.Network.Name);
+            }
+        }
+        if (first is not null) throw first;
+    }
+
+    /// <summary>What one plugin of the chain reads on stdin (libcni's buildOneConfig).</summary>
+    private static JsonObject PluginConfig(CniNetworkConfig network, JsonObject plugin, JsonObject? prevResult, CniCapabilityArgs capabilityArgs)
+    {
+        var config = (JsonObject)plugin.DeepClone();
+        config["name"] = network.Name;
+        config["cniVersion"] = network.CniVersion;
+        if (prevResult is not null) config["prevResult"] = prevResult.DeepClone();
+        else config.Remove("prevResult");
+        if (capabilityArgs.RuntimeConfigFor(plugin) is { } runtimeConfig) config["runtimeConfig"] = runtimeConfig;
+        return config;
+    }
+
+    internal static bool VersionAtLeast(string version, int major, int minor)
+    {
+        var parts = version.Split('.');
+        if (parts.Length < 2 || !int.TryParse(parts[0], out var ma) || !int.TryParse(parts[1], out var mi)) return false;
+        return ma > major || (ma == major && mi >= minor);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pod sandbox {SandboxId} attached to CNI network {Network} with IPs {Ips}")]
+    private static partial void LogAttached(ILogger logger, string sandboxId, string network, string ips);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pod sandbox {SandboxId} detached from CNI network {Network}")]
+    private static partial void LogDetached(ILogger logger, string sandboxId, string network);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CNI ADD for pod sandbox {SandboxId} on network {Network} failed; undoing it")]
+    private static partial void LogAddFailed(ILogger logger, Exception exception, string sandboxId, string network);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CNI DEL for pod sandbox {SandboxId} on network {Network} failed")]
+    private static partial void LogDelFailed(ILogger logger, Exception exception, string sandboxId, string network);
+}
