@@ -2,8 +2,9 @@ namespace Crisp.Runtime.Network;
 
 /// <summary>
 /// A working network for a single-node user who has no CNI config yet: a bridge with host-local
-/// IPAM on a private pod CIDR and portmap for hostPorts. Written only into a directory holding
-/// no valid config, so it never overrides an operator's choice.
+/// IPAM on a private pod CIDR, portmap for hostPorts and loopback (last: it passes the bridge's result through).
+/// No masquerading: pods talk to each other and the node, nothing is routed off it by default. Written only
+/// into a directory holding no valid config, so it never overrides an operator's choice.
 /// </summary>
 public static class DefaultCniConfig
 {
@@ -28,7 +29,8 @@ public static class DefaultCniConfig
                 "ranges": [[{ "subnet": "10.89.0.0/16" }]]
               }
             },
-            { "type": "portmap", "capabilities": { "portMappings": true } }
+            { "type": "portmap", "capabilities": { "portMappings": true } },
+            { "type": "loopback" }
           ]
         }
         """;

@@ -32,6 +32,7 @@ public sealed partial class CrispRuntimeService
         {
             response.Info.Add("config", daemon.ConfigJson);
             response.Info.Add("runtimeHandlers", HandlersJson());
+            response.Info.Add("cniconfig", CniJson());
         }
         return Task.FromResult(response);
     }
@@ -56,6 +57,23 @@ public sealed partial class CrispRuntimeService
             handlers.All.ToDictionary(
                 h => h.Name,
                 h => new Dictionary<string, object?> { ["ready"] = h.Availability.Ready, ["reason"] = h.Availability.Reason }));
+
+    /// <summary>The network new pods get (like containerd's "cniconfig" in `crictl info`).</summary>
+    private string CniJson()
+    {
+        var cni = runtime.NetworkStatus;
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["confDir"] = daemon.Config.NetworkCniConfDir,
+            ["binDirs"] = daemon.Config.NetworkCniBinDirs,
+            ["ready"] = cni.Ready,
+            ["network"] = cni.NetworkName,
+            ["file"] = cni.ConfigFile,
+            ["plugins"] = cni.Config?.PluginTypes.ToArray(),
+            ["cniVersion"] = cni.Config?.CniVersion,
+            ["skipped"] = cni.SkippedFiles,
+        });
+    }
 
     private RuntimeCondition NetworkCondition()
     {
