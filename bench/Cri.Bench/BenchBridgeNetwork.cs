@@ -89,6 +89,14 @@ public sealed class BenchBridgeNetwork
             .ToList();
     }
 
+    /// <summary>nat rules portmap added for this network's pods (it names the network in each rule's comment).</summary>
+    public static async Task<IReadOnlyList<string>> PortForwardRulesAsync(CancellationToken cancellationToken)
+    {
+        var result = await ToolRunner.RunCheckedAsync("iptables-save", ["-t", "nat"], cancellationToken);
+        var marker = $"name: \\\"{NetworkName}\\\"";
+        return result.StandardOutput.Split('\n').Where(line => line.Contains(marker, StringComparison.Ordinal)).ToList();
+    }
+
     /// <summary>Deletes the bridge, restores ip_forward and removes the IPAM directory; what could not be undone.</summary>
     public async Task<IReadOnlyList<string>> CleanUpAsync()
     {

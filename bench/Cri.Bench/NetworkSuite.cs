@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Crisp.Cri.V1;
 using Crisp.E2E.Daemon;
+using Crisp.E2E.Fixtures;
 using Grpc.Core;
 
 namespace Crisp.Bench;
@@ -15,6 +16,13 @@ public sealed class NetworkSuite : IBenchSuite
     private const int Rounds = 20;
     private const string CgroupParent = "/crisp-bench-network";
     private const string Total = "Run+Stop+Remove";
+
+    private enum Side
+    {
+        HostNetwork,
+        PodNetwork,
+        PodNetworkWithHostPort,
+    }
 
     private static readonly string[] Steps = ["RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", Total];
 
@@ -34,28 +42,37 @@ public sealed class NetworkSuite : IBenchSuite
             // Sandboxes only: no container, so no image is pulled.
             var pods = new PodRequests(daemon, imageReference: "", CgroupParent);
 
-            var podNetwork = Steps.ToDictionary(s => s, _ => new List<double>());
-            var hostNetwork = Steps.ToDictionary(s => s, _ => new List<double>());
-            // Round 0 warms up both (JIT in crispd, the plugins in the page cache, the bridge's creation) and is not counted.
+            var samples = Enum.GetValues<Side>().ToDictionary(side => side, _ => Steps.ToDictionary(s => s, _ => new List<double>()));
+            // Round 0 warms up every side (JIT in crispd, the plugins and iptables in the page cache, the bridge's
+            // creation) and is not counted.
             for (var round = 0; round <= Rounds; round++)
             {
-                // Alternating which goes first keeps any drift within a round from favouring one side.
-                var podFirst = round % 2 == 0;
-                var first = await RunRoundAsync(daemon, pods, step, podFirst, round, cancellationToken);
-                var second = await RunRoundAsync(daemon, pods, step, !podFirst, round, cancellationToken);
-                if (round == 0) continue;
-                var (pod, host) = podFirst ? (first, second) : (second, first);
-                foreach (var (name, ms) in pod) podNetwork[name].Add(ms);
-                foreach (var (name, ms) in host) hostNetwork[name].Add(ms);
+                // Rotating which side goes first keeps drift within a round from favouring one of them.
+                var sides = Enum.GetValues<Side>();
+                for (var i = 0; i < sides.Length; i++)
+                {
+                    var side = sides[(round + i) % sides.Length];
+                    var times = await RunRoundAsync(daemon, pods, step, side, round, cancellationToken);
+                    if (round == 0) continue;
+                    foreach (var (name, ms) in times) samples[side][name].Add(ms);
+                }
             }
 
-            static string MedianP90(IReadOnlyList<double> samples) => $"{Stats.Ms(Stats.Median(samples))} / {Stats.Ms(Stats.Percentile(samples, 0.9))}";
-            foreach (var name in Steps)
+            var host = samples[Side.HostNetwork];
+            foreach (var (side, label, note) in new[]
+                     {
+                         (Side.PodNetwork, "", "bridge + host-local, portmap with no hostPort"),
+                         (Side.PodNetworkWithHostPort, ", 1 hostPort", "same + portmap's iptables rules for 1 hostPort"),
+                     })
             {
-                var cost = Stats.Median(podNetwork[name]) - Stats.Median(hostNetwork[name]);
-                rows.Add(new(Name, $"{name} median / p90 ({Rounds})", MedianP90(podNetwork[name]), MedianP90(hostNetwork[name]) + " hostNetwork",
-                    Stats.Ratio(Stats.Median(podNetwork[name]), Stats.Median(hostNetwork[name])),
-                    $"CNI cost ({(cost >= 0 ? "+" : "")}{Stats.Ms(cost)} median); bridge + host-local + portmap, no hostPort"));
+                foreach (var name in Steps)
+                {
+                    var pod = samples[side][name];
+                    var cost = Stats.Median(pod) - Stats.Median(host[name]);
+                    rows.Add(new(Name, $"{name}{label} median / p90 ({Rounds})", MedianP90(pod), MedianP90(host[name]) + " hostNetwork",
+                        Stats.Ratio(Stats.Median(pod), Stats.Median(host[name])),
+                        $"CNI cost {(cost >= 0 ? "+" : "")}{Stats.Ms(cost)} median; {note}"));
+                }
             }
         }
         catch (BenchStepException e)
@@ -87,11 +104,13 @@ public sealed class NetworkSuite : IBenchSuite
         return rows;
     }
 
-    /// <summary>One pod, pod-network or hostNetwork, through run, stop and remove; the duration of every step.</summary>
+    private static string MedianP90(IReadOnlyList<double> samples) => $"{Stats.Ms(Stats.Median(samples))} / {Stats.Ms(Stats.Percentile(samples, 0.9))}";
+
+    /// <summary>One pod, on one side, through run, stop and remove; the duration of every step.</summary>
     private static async Task<List<(string Step, double Ms)>> RunRoundAsync(
-        CrispDaemon daemon, PodRequests pods, BenchStep step, bool onPodNetwork, int round, CancellationToken cancellationToken)
+        CrispDaemon daemon, PodRequests pods, BenchStep step, Side side, int round, CancellationToken cancellationToken)
     {
-        var side = onPodNetwork ? "pod network" : "hostNetwork";
+        var onPodNetwork = side != Side.HostNetwork;
         var times = new List<(string, double)>();
         async Task<T> Timed<T>(string stepName, Func<Task<T>> action)
         {
@@ -102,9 +121,14 @@ public sealed class NetworkSuite : IBenchSuite
         }
 
         var runtime = daemon.Runtime;
-        var config = pods.PodConfig($"{(onPodNetwork ? "net" : "host")}-{round}");
+        var config = pods.PodConfig($"{side.ToString().ToLowerInvariant()}-{round}");
         config.Linux.SecurityContext.NamespaceOptions.Network = onPodNetwork ? NamespaceMode.Pod : NamespaceMode.Node;
         config.Labels["bench"] = "network";
+        if (side == Side.PodNetworkWithHostPort)
+        {
+            // Loopback only: the forward must not be reachable from off the machine.
+            config.PortMappings.Add(new PortMapping { Protocol = Protocol.Tcp, ContainerPort = 80, HostPort = FreeTcpPort.Pick(), HostIp = "127.0.0.1" });
+        }
         var podId = await Timed("RunPodSandbox", async () =>
             (await runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config }, cancellationToken: cancellationToken)).PodSandboxId);
 
@@ -137,6 +161,9 @@ public sealed class NetworkSuite : IBenchSuite
         var ports = await BenchBridgeNetwork.BridgePortsAsync(CancellationToken.None);
         if (ports.Count > 0)
             rows.Add(new(Name, "FAILED", "", Note: $"{BenchBridgeNetwork.BridgeName} still has {ports.Count} veths after every pod was removed, e.g. {ports[0]}"));
+        var rules = await BenchBridgeNetwork.PortForwardRulesAsync(CancellationToken.None);
+        if (rules.Count > 0)
+            rows.Add(new(Name, "FAILED", "", Note: $"{rules.Count} portmap nat rules for {BenchBridgeNetwork.NetworkName} left after every pod was removed, e.g. {rules[0]}"));
         var pinned = LeftoverCleanup.MountsUnder(Path.Combine(daemon.StateDirectory, "ns"));
         if (pinned.Count > 0)
             rows.Add(new(Name, "FAILED", "", Note: $"{pinned.Count} netns still pinned after every pod was removed, e.g. {pinned[0]}"));
