@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using Crisp.Cri.V1;
+using Grpc.Core;
+using Xunit;
+
+namespace Crisp.E2E.Network;
+
+/// <summary>A hostPort someone already has is refused up front, with nothing set up for the refused pod.</summary>
+[Collection(NetworkCollection.Name)]
+public sealed class HostPortConflictTests(NetworkFixture fixture)
+{
+    [Fact]
+    public async Task HostPort_held_by_a_listening_socket_on_the_host_is_a_failed_precondition()
+    {
+        var hostPort = HostPorts.Pick();
+        var before = await SnapshotAsync();
+        var listener = new TcpListener(IPAddress.Any, hostPort);
+        listener.Start();
+        try
+        {
+            var refused = await NetworkPods.RunPodFailsAsync(fixture.Pods, "net-port-taken", p => p.PortMappings.Add(NetworkPods.TcpPort(8080, hostPort)));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains($"hostPort {hostPort}", refused.Status.Detail);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task Second_pod_asking_for_the_same_hostPort_is_a_failed_precondition_until_the_first_is_gone()
+    {
+        var hostPort = HostPorts.Pick();
+        var (first, _) = await fixture.Pods.RunPodAsync("net-port-first", p => p.PortMappings.Add(NetworkPods.TcpPort(8080, hostPort)));
+        string? udp = null;
+        string? third = null;
+        try
+        {
+            var before = await SnapshotAsync();
+            var refused = await NetworkPods.RunPodFailsAsync(fixture.Pods, "net-port-second", p => p.PortMappings.Add(NetworkPods.TcpPort(8081, hostPort)));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains($"hostPort {hostPort}", refused.Status.Detail);
+            Assert.Equal(before, await SnapshotAsync());
+
+            // The same number over UDP is another port.
+            (udp, _) = await fixture.Pods.RunPodAsync("net-port-udp", p =>
+                p.PortMappings.Add(new PortMapping { ContainerPort = 8080, HostPort = hostPort, Protocol = Protocol.Udp }));
+
+            await NetworkPods.RemoveAsync(fixture.Runtime, first);
+            (third, _) = await fixture.Pods.RunPodAsync("net-port-third", p => p.PortMappings.Add(NetworkPods.TcpPort(8080, hostPort)));
+            Assert.Contains(third, await HostView.NatRulesAsync());
+        }
+        finally
+        {
+            await NetworkPods.RemoveAsync(fixture.Runtime, first);
+            if (udp is not null) await NetworkPods.RemoveAsync(fixture.Runtime, udp);
+            if (third is not null) await NetworkPods.RemoveAsync(fixture.Runtime, third);
+        }
+    }
+
+    /// <summary>Pods listed, per-sandbox namespace dirs, addresses and bridge ports: what a refused pod must not add.</summary>
+    private async Task<string> SnapshotAsync()
+    {
+        var pods = (await fixture.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items.Select(p => p.Id).Order();
+        return string.Join("\n",
+            "pods: " + string.Join(",", pods),
+            "ns: " + string.Join(",", HostView.SandboxNamespaceDirs(fixture.Daemon).Order()),
+            "addresses: " + string.Join(",", HostView.Allocations(fixture.IpamDataDir).Order()),
+            "bridge ports: " + string.Join(",", (await HostView.BridgePortsAsync()).Order()));
+    }
+}
