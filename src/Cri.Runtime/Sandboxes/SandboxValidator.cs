@@ -39,5 +39,29 @@ public static class SandboxValidator
         var hostNetwork = options?.Network == NamespaceMode.Node;
         var hostIpc = options?.Ipc == NamespaceMode.Node;
         Oci.SpecSysctls.Build(config, hostNetwork, hostIpc);
+        ValidateNetwork(config);
+    }
+
+    /// <summary>Port mappings and bandwidth annotations, refused before any namespace or CNI call exists.</summary>
+    private static void ValidateNetwork(PodSandboxConfig config)
+    {
+        for (var i = 0; i < config.PortMappings.Count; i++)
+        {
+            var mapping = config.PortMappings[i];
+            var field = $"config.port_mappings[{i}]";
+            if (mapping.HostPort is < 0 or > 65535)
+                throw RuntimeException.InvalidField(field + ".host_port", $"{mapping.HostPort} is not a port (0-65535)");
+            if (mapping.ContainerPort is < 1 or > 65535)
+                throw RuntimeException.InvalidField(field + ".container_port", $"{mapping.ContainerPort} is not a port (1-65535)");
+            if (!Enum.IsDefined(mapping.Protocol))
+                throw RuntimeException.InvalidField(field + ".protocol", $"{mapping.Protocol} is not TCP, UDP or SCTP");
+            if (!string.IsNullOrEmpty(mapping.HostIp) && !System.Net.IPAddress.TryParse(mapping.HostIp, out _))
+                throw RuntimeException.InvalidField(field + ".host_ip", $"\"{mapping.HostIp}\" is not an IP address");
+        }
+        foreach (var annotation in new[] { Network.BandwidthQuantity.IngressAnnotation, Network.BandwidthQuantity.EgressAnnotation })
+        {
+            if (config.Annotations.TryGetValue(annotation, out var value))
+                Network.BandwidthQuantity.ParseBitsPerSecond(annotation, value);
+        }
     }
 }
