@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
@@ -22,6 +23,8 @@ public sealed class NetworkSuite : IBenchSuite
         HostNetwork,
         PodNetwork,
         PodNetworkWithHostPort,
+        CniFloor,
+        CniFloorWithHostPort,
     }
 
     private static readonly string[] Steps = ["RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", Total];
@@ -34,6 +37,7 @@ public sealed class NetworkSuite : IBenchSuite
         var step = new BenchStep(Name);
         BenchBridgeNetwork? network = null;
         CrispDaemon? daemon = null;
+        CniFloor? floorToClean = null;
         try
         {
             network = await step.RunAsync("prepare the bridge network", () => BenchBridgeNetwork.CreateAsync(cancellationToken));
@@ -42,7 +46,9 @@ public sealed class NetworkSuite : IBenchSuite
             // Sandboxes only: no container, so no image is pulled.
             var pods = new PodRequests(daemon, imageReference: "", CgroupParent);
 
-            var samples = Enum.GetValues<Side>().ToDictionary(side => side, _ => Steps.ToDictionary(s => s, _ => new List<double>()));
+            var floor = new CniFloor(conflist);
+            floorToClean = floor;
+            var samples = Enum.GetValues<Side>().ToDictionary(side => side, _ => new Dictionary<string, List<double>>());
             // Round 0 warms up every side (JIT in crispd, the plugins and iptables in the page cache, the bridge's
             // creation) and is not counted.
             for (var round = 0; round <= Rounds; round++)
@@ -52,26 +58,46 @@ public sealed class NetworkSuite : IBenchSuite
                 for (var i = 0; i < sides.Length; i++)
                 {
                     var side = sides[(round + i) % sides.Length];
-                    var times = await RunRoundAsync(daemon, pods, step, side, round, cancellationToken);
+                    var times = side is Side.CniFloor or Side.CniFloorWithHostPort
+                        ? await RunFloorAsync(floor, step, side, round, cancellationToken)
+                        : await RunRoundAsync(daemon, pods, step, side, round, cancellationToken);
                     if (round == 0) continue;
-                    foreach (var (name, ms) in times) samples[side][name].Add(ms);
+                    foreach (var (name, ms) in times)
+                    {
+                        if (!samples[side].TryGetValue(name, out var list)) samples[side][name] = list = [];
+                        list.Add(ms);
+                    }
                 }
             }
 
             var host = samples[Side.HostNetwork];
-            foreach (var (side, label, note) in new[]
-                     {
-                         (Side.PodNetwork, "", "bridge + host-local, portmap with no hostPort"),
-                         (Side.PodNetworkWithHostPort, ", 1 hostPort", "same + portmap's iptables rules for 1 hostPort"),
-                     })
+            var variants = new[]
+            {
+                (Pod: Side.PodNetwork, Floor: Side.CniFloor, Label: "", Note: "bridge + host-local, portmap with no hostPort"),
+                (Pod: Side.PodNetworkWithHostPort, Floor: Side.CniFloorWithHostPort, Label: ", 1 hostPort", Note: "same + portmap's iptables rules for 1 hostPort"),
+            };
+            foreach (var (podSide, _, label, note) in variants)
             {
                 foreach (var name in Steps)
                 {
-                    var pod = samples[side][name];
+                    var pod = samples[podSide][name];
                     var cost = Stats.Median(pod) - Stats.Median(host[name]);
                     rows.Add(new(Name, $"{name}{label} median / p90 ({Rounds})", MedianP90(pod), MedianP90(host[name]) + " hostNetwork",
                         Stats.Ratio(Stats.Median(pod), Stats.Median(host[name])),
                         $"CNI cost {(cost >= 0 ? "+" : "")}{Stats.Ms(cost)} median; {note}"));
+                }
+            }
+
+            // How much of the CNI cost is the plugins themselves: the pod's extra time over its hostNetwork twin of the
+            // same round, beside netns + plugin chain run directly.
+            foreach (var (podSide, floorSide, label, _) in variants)
+            {
+                foreach (var (stepName, floorStep, what) in new[] { ("RunPodSandbox", "ADD", "netns + ADD chain"), ("StopPodSandbox", "DEL", "DEL chain + netns delete") })
+                {
+                    var extra = samples[podSide][stepName].Zip(host[stepName], (p, h) => p - h).ToList();
+                    var direct = samples[floorSide][floorStep];
+                    rows.Add(new(Name, $"{stepName}{label} over hostNetwork vs CNI floor, median / p90", MedianP90(extra), MedianP90(direct) + " " + what + " direct",
+                        Stats.Ratio(Stats.Median(extra), Stats.Median(direct)), "floor: ip netns + /usr/lib/cni plugins, no daemon"));
                 }
             }
         }
@@ -94,6 +120,8 @@ public sealed class NetworkSuite : IBenchSuite
                 // Every pod is gone now, so anything CNI or the netns pinning left is a leak, not a pod in flight.
                 rows.AddRange(await LeaksAsync(daemon, network));
             }
+            if (floorToClean is not null)
+                foreach (var problem in await floorToClean.CleanUpAsync()) rows.Add(new(Name, "FAILED", "", Note: $"cleanup: {problem}"));
             if (daemon is not null) await daemon.DisposeAsync();
             if (network is not null)
                 foreach (var problem in await network.CleanUpAsync()) rows.Add(new(Name, "FAILED", "", Note: $"cleanup: {problem}"));
@@ -150,6 +178,17 @@ public sealed class NetworkSuite : IBenchSuite
         await Timed("RemovePodSandbox", async () => await runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
         times.Add((Total, times.Sum(t => t.Item2)));
         return times;
+    }
+
+    /// <summary>One attachment made directly with the plugins, with or without a hostPort; ADD and DEL durations.</summary>
+    private static async Task<List<(string Step, double Ms)>> RunFloorAsync(CniFloor floor, BenchStep step, Side side, int round, CancellationToken cancellationToken)
+    {
+        var portMappings = side == Side.CniFloorWithHostPort
+            ? new JsonArray(new JsonObject { ["hostPort"] = FreeTcpPort.Pick(), ["containerPort"] = 80, ["protocol"] = "tcp", ["hostIP"] = "127.0.0.1" })
+            : null;
+        var (add, delete) = await step.RunAsync($"CNI floor ({side}, round {round})", () =>
+            floor.RunOnceAsync($"crispbench-floor-{Environment.ProcessId}-{round}-{(int)side}", portMappings, cancellationToken));
+        return [("ADD", add), ("DEL", delete)];
     }
 
     /// <summary>What removed pods must not leave: IP leases, veths on the bridge, pinned netns mounts, pod cgroups.</summary>
