@@ -57,9 +57,12 @@ public sealed class CniFailureTests(NetworkFixture fixture)
 
     private static async Task AssertNothingLeftAsync(NetworkDaemon net, string dataDir, IReadOnlySet<string> portsBefore)
     {
-        Assert.Empty((await net.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Empty(HostView.SandboxNamespaceDirs(net.Daemon));
-        Assert.Empty(HostView.Allocations(dataDir));
-        Assert.Equal(portsBefore.Order(), (await HostView.BridgePortsAsync()).Order());
+        var left = new List<string>();
+        left.AddRange((await net.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items.Select(p => $"sandbox {p.Id} listed"));
+        left.AddRange(HostView.SandboxNamespaceDirs(net.Daemon).Select(d => $"netns dir {HostView.SandboxNamespaceDir(net.Daemon, d)}"));
+        left.AddRange(HostView.Allocations(dataDir).Select(f => $"host-local address {f}"));
+        left.AddRange((await HostView.BridgePortsAsync()).Except(portsBefore).Select(p => $"veth {p} on {TestBridge.Name}"));
+        var warnings = net.Daemon.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase));
+        Assert.True(left.Count == 0, $"left behind after the failed RunPodSandbox:\n{string.Join('\n', left)}\ncrispd warnings:\n{string.Join('\n', warnings)}");
     }
 }

@@ -46,7 +46,8 @@ public sealed class NetworkFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh directory for one test's plugins, IPAM data or config files; removed with the fixture.</summary>
-    public string Scratch(string name) => Directory.CreateTempSubdirectory(Path.Combine(ScratchRoot, name + "-")).FullName;
+    public string Scratch(string name) =>
+        Directory.CreateDirectory(Path.Combine(ScratchRoot, $"{name}-{Guid.NewGuid().ToString("N")[..8]}")).FullName;
 
     /// <summary>Pulls busybox into the fixture's daemon once; returns the reference for ContainerConfig.image.</summary>
     public Task<string> BusyboxAsync() =>
