@@ -10,7 +10,8 @@ namespace Crisp.Bench;
 
 /// <summary>
 /// What pod networking costs a sandbox: RunPodSandbox, StopPodSandbox and RemovePodSandbox of a pod on the bench's
-/// bridge network (netns + CNI ADD/DEL) beside the same steps of a hostNetwork pod, on one crispd in the same rounds.
+/// bridge network (netns + CNI ADD/DEL), without and with a hostPort, beside the same steps of a hostNetwork pod, on
+/// one crispd in the same rounds; and the CNI floor (the plugins run directly) to show how much of that cost is crisp's.
 /// </summary>
 public sealed class NetworkSuite : IBenchSuite
 {
@@ -46,8 +47,7 @@ public sealed class NetworkSuite : IBenchSuite
             // Sandboxes only: no container, so no image is pulled.
             var pods = new PodRequests(daemon, imageReference: "", CgroupParent);
 
-            var floor = new CniFloor(conflist);
-            floorToClean = floor;
+            var floor = floorToClean = new CniFloor(conflist);
             var samples = Enum.GetValues<Side>().ToDictionary(side => side, _ => new Dictionary<string, List<double>>());
             // Round 0 warms up every side (JIT in crispd, the plugins and iptables in the page cache, the bridge's
             // creation) and is not counted.
