@@ -140,7 +140,8 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     }
 
     /// <summary>The container's own process (user, env, cwd, capabilities...) with the command's args.</summary>
-    private static string BuildProcessSpec(string bundlePath, string containerId, IReadOnlyList<string> command)
+    /// <param name="terminal">Streaming exec with a tty: the runtime gives the process a console of its own.</param>
+    internal static string BuildProcessSpec(string bundlePath, string containerId, IReadOnlyList<string> command, bool terminal = false)
     {
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(Path.Combine(bundlePath, "config.json"))); }
@@ -152,7 +153,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             throw new RuntimeException(RuntimeErrorKind.Internal, $"config.json of container {containerId} has no process");
         var copy = (JsonObject)process.DeepClone();
         copy["args"] = new JsonArray(command.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray());
-        copy["terminal"] = false;
+        copy["terminal"] = terminal;
         copy.Remove("consoleSize");
         return copy.ToJsonString();
     }

@@ -39,6 +39,12 @@ public interface IRuntimeHandler
     /// </summary>
     Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct);
 
+    /// <summary>
+    /// Streaming exec (kubectl exec): runs a command in the container with the client's streams as its stdio (or
+    /// a terminal with <paramref name="tty"/>) and returns its exit code. Cancelling kills the exec'd process.
+    /// </summary>
+    Task<int> ExecAsync(string containerId, IReadOnlyList<string> command, bool tty, Streaming.StreamingIo io, CancellationToken ct);
+
     /// <summary>Asks the container's conmon to reopen its log file (after the kubelet rotated it); does not wait for it.</summary>
     Task ReopenLogAsync(string containerId, CancellationToken ct);
 
