@@ -62,6 +62,7 @@ public sealed class CniFailureTests(NetworkFixture fixture)
         left.AddRange(HostView.SandboxNamespaceDirs(net.Daemon).Select(d => $"netns dir {HostView.SandboxNamespaceDir(net.Daemon, d)}"));
         left.AddRange(HostView.Allocations(dataDir).Select(f => $"host-local address {f}"));
         left.AddRange((await HostView.BridgePortsAsync()).Except(portsBefore).Select(p => $"veth {p} on {TestBridge.Name}"));
+        left.AddRange(HostView.EntriesNamedAfterIds(net.Daemon).Select(e => $"state entry {e}"));
         var warnings = net.Daemon.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase));
         Assert.True(left.Count == 0, $"left behind after the failed RunPodSandbox:\n{string.Join('\n', left)}\ncrispd warnings:\n{string.Join('\n', warnings)}");
     }

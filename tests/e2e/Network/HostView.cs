@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
 
 namespace Crisp.E2E.Network;
 
 /// <summary>What the host shows of pod networking: bridge ports, NAT rules, IPAM files, pinned namespaces.</summary>
-public static class HostView
+public static partial class HostView
 {
     /// <summary>Interfaces enslaved to the test bridge; empty when the bridge does not exist.</summary>
     public static async Task<IReadOnlySet<string>> BridgePortsAsync()
@@ -44,6 +45,28 @@ public static class HostView
     /// <summary>Per-sandbox directories under &lt;state&gt;/ns (the directory itself is daemon-wide and stays).</summary>
     public static IReadOnlyList<string> SandboxNamespaceDirs(CrispDaemon daemon) =>
         Directory.Exists(NamespacesDir(daemon)) ? Directory.GetDirectories(NamespacesDir(daemon)).Select(d => Path.GetFileName(d)).ToList() : [];
+
+    /// <summary>
+    /// Files and directories under crispd's root and state dirs named after an object id (64 hex digits, maybe with an
+    /// extension): for a daemon that never pulled an image, whatever a removed or failed sandbox left there.
+    /// </summary>
+    public static IReadOnlyList<string> EntriesNamedAfterIds(CrispDaemon daemon) =>
+        new[] { daemon.RootDirectory, daemon.StateDirectory }
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFileSystemEntries(d, "*", SearchOption.AllDirectories))
+            .Where(e => ObjectIdName().IsMatch(Path.GetFileName(e)))
+            .ToList();
+
+    /// <summary>Files and directories under crispd's root and state dirs whose name contains the id.</summary>
+    public static IReadOnlyList<string> EntriesNaming(CrispDaemon daemon, string id) =>
+        new[] { daemon.RootDirectory, daemon.StateDirectory }
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFileSystemEntries(d, "*", SearchOption.AllDirectories))
+            .Where(e => Path.GetFileName(e).Contains(id, StringComparison.Ordinal))
+            .ToList();
+
+    [GeneratedRegex("^[0-9a-f]{64}(\\..+)?$")]
+    private static partial Regex ObjectIdName();
 
     public static IReadOnlySet<string> HostInterfaces() =>
         Directory.GetFileSystemEntries("/sys/class/net").Select(e => Path.GetFileName(e)).ToHashSet(StringComparer.Ordinal);

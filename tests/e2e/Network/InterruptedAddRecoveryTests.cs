@@ -48,6 +48,7 @@ public sealed class InterruptedAddRecoveryTests(NetworkFixture fixture)
         Assert.Equal(StatusCode.NotFound, status.StatusCode);
         Assert.False(Directory.Exists(HostView.SandboxNamespaceDir(net.Daemon, sandboxId)), "netns dir of the interrupted sandbox left behind");
         Assert.Empty(HostView.AllocationsOf(dataDir, sandboxId));
+        Assert.Empty(HostView.EntriesNaming(net.Daemon, sandboxId));
         Assert.Equal(portsBefore.Order(), (await HostView.BridgePortsAsync()).Order());
     }
 

@@ -59,6 +59,7 @@ public sealed class NetworkCleanupTests(NetworkFixture fixture)
             Assert.False(Directory.Exists(HostView.SandboxNamespaceDir(fixture.Daemon, pod)), $"{HostView.SandboxNamespaceDir(fixture.Daemon, pod)} left behind");
             Assert.DoesNotContain(pod, nat);
             Assert.Empty(HostView.AllocationsOf(fixture.IpamDataDir, pod));
+            Assert.Empty(HostView.EntriesNaming(fixture.Daemon, pod));
         }
     }
 }
