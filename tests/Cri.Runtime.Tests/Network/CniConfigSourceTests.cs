@@ -128,4 +128,15 @@ public sealed class CniConfigSourceTests : IDisposable
 
         Assert.False(source.Current.Ready);
     }
+
+    [Fact(Skip = "bug (minor): CniConfigSource.Stamp returns \"\" both for a missing and for an empty directory, so the cached 'directory ... does not exist' message outlives the directory's creation")]
+    public void Directory_created_later_no_longer_says_it_does_not_exist()
+    {
+        var source = NewSource();
+        Assert.Contains("does not exist", source.Current.Message);
+
+        Directory.CreateDirectory(ConfDir);
+
+        Assert.DoesNotContain("does not exist", source.Current.Message);
+    }
 }

@@ -41,6 +41,7 @@ internal sealed class FakeCniPlugins : IDisposable
             echo '{{type}}' > "$d/type"
             cat > "$d/stdin"
             env > "$d/env"
+            if [ -f "$ctl.$CNI_COMMAND.sleep" ]; then exec sleep "$(cat "$ctl.$CNI_COMMAND.sleep")"; fi
             if [ -f "$ctl.$CNI_COMMAND.stderr" ]; then cat "$ctl.$CNI_COMMAND.stderr" >&2; exit 3; fi
             if [ -f "$ctl.$CNI_COMMAND.error" ]; then cat "$ctl.$CNI_COMMAND.error"; exit 1; fi
             if [ -f "$ctl.$CNI_COMMAND.stdout" ]; then cat "$ctl.$CNI_COMMAND.stdout"; fi
@@ -62,6 +63,10 @@ internal sealed class FakeCniPlugins : IDisposable
 
     public void Stdout(string type, string command, string text) =>
         File.WriteAllText(Path.Combine(ControlDir, $"{type}.{command}.stdout"), text);
+
+    /// <summary>Makes the plugin hang (it becomes a sleep of that many seconds) for that command.</summary>
+    public void Hang(string type, string command, int seconds) =>
+        File.WriteAllText(Path.Combine(ControlDir, $"{type}.{command}.sleep"), seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public void Heal(string type, string command)
     {

@@ -524,6 +524,24 @@ public sealed class PodNetworkTests : IDisposable
         Assert.Empty(await Network().AttachAsync("sb-silent", Pod(), Netns, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Cancelled_add_is_undone_and_rethrown_as_cancellation()
+    {
+        _fake.Plugin("one", Result1);
+        _fake.Plugin("slow");
+        _fake.Hang("slow", "ADD", 30);
+        Chain("1.0.0", "one", "slow");
+        var network = Network();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        var started = DateTime.UtcNow;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => network.AttachAsync("sb-cancel", Pod(), Netns, cts.Token));
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), "the hanging plugin was waited for");
+        Assert.Equal(["ADD one", "ADD slow", "DEL slow", "DEL one"], _fake.CallSummary());
+        Assert.Empty(network.AttachedSandboxIds());
+    }
+
     [Theory]
     [InlineData("1.0.0", true)]
     [InlineData("0.4.0", true)]
