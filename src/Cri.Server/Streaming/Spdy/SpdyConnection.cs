@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -111,7 +112,7 @@ public sealed class SpdyConnection : IAsyncDisposable
         finally
         {
             _incoming.Writer.TryComplete();
-            foreach (var stream in _streams.Values) stream.Inbound.Complete();
+            foreach (var stream in _streams.Values) stream.OnRemoteClosed();
             _reader.Dispose();
         }
     }
@@ -145,7 +146,7 @@ public sealed class SpdyConnection : IAsyncDisposable
             _writeLock.Release();
         }
 
-        foreach (var stream in _streams.Values) stream.Inbound.Complete();
+        foreach (var stream in _streams.Values) stream.OnRemoteClosed();
         _incoming.Writer.TryComplete();
         // The reader's inflater is in use while RunAsync runs; RunAsync releases it itself.
         if (Interlocked.CompareExchange(ref _runState, Disposed, NotStarted) == NotStarted) _reader.Dispose();
@@ -200,7 +201,7 @@ public sealed class SpdyConnection : IAsyncDisposable
     {
         if (!_streams.TryGetValue(data.StreamId, out var stream))
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(data.Buffer);
+            ArrayPool<byte>.Shared.Return(data.Buffer);
             SpdyLog.UnknownStream(_logger, "DATA", data.StreamId);
             return;
         }
@@ -235,8 +236,8 @@ public sealed class SpdyConnection : IAsyncDisposable
 
     private void OnRemoteFin(SpdyStream stream)
     {
-        stream.Inbound.Complete();
-        if (stream.IsFinished) _streams.TryRemove(stream.Id, out _);
+        stream.OnRemoteClosed();
+        ForgetIfFinished(stream);
     }
 
     internal async Task SendReplyAsync(SpdyStream stream, List<KeyValuePair<string, string>> headers, bool fin, CancellationToken ct)
@@ -247,7 +248,7 @@ public sealed class SpdyConnection : IAsyncDisposable
             await w.WriteSynReplyAsync(s.stream.Id, s.fin ? SpdyProtocol.FlagFin : (byte)0, s.headers, t).ConfigureAwait(false);
             s.stream.MarkReplied(s.fin);
         }, ct).ConfigureAwait(false);
-        Forget(stream);
+        ForgetIfFinished(stream);
     }
 
     internal async Task SendDataAsync(SpdyStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken ct)
@@ -259,7 +260,7 @@ public sealed class SpdyConnection : IAsyncDisposable
             await w.WriteDataAsync(s.stream.Id, s.data.Span, s.fin, t).ConfigureAwait(false);
             if (s.fin) s.stream.MarkLocalClosed();
         }, ct).ConfigureAwait(false);
-        if (fin) Forget(stream);
+        if (fin) ForgetIfFinished(stream);
     }
 
     internal async Task SendResetAsync(SpdyStream stream, int status, CancellationToken ct)
@@ -273,11 +274,11 @@ public sealed class SpdyConnection : IAsyncDisposable
     }
 
     private Task SendGoAwayAsync(int status, CancellationToken ct) =>
-        WriteLockedAsync((this, status), static async (w, s, t) =>
+        WriteLockedAsync((connection: this, status), static async (w, s, t) =>
         {
-            if (s.Item1._goAwaySent) return;
-            await w.WriteGoAwayAsync(Volatile.Read(ref s.Item1._lastPeerStreamId), s.status, t).ConfigureAwait(false);
-            Volatile.Write(ref s.Item1._goAwaySent, true);
+            if (Volatile.Read(ref s.connection._goAwaySent)) return;
+            await w.WriteGoAwayAsync(Volatile.Read(ref s.connection._lastPeerStreamId), s.status, t).ConfigureAwait(false);
+            Volatile.Write(ref s.connection._goAwaySent, true);
         }, ct).AsTask();
 
     private async ValueTask TrySendGoAwayAsync(int status, CancellationToken ct)
@@ -292,7 +293,7 @@ public sealed class SpdyConnection : IAsyncDisposable
         }
     }
 
-    private void Forget(SpdyStream stream)
+    private void ForgetIfFinished(SpdyStream stream)
     {
         if (stream.IsFinished) _streams.TryRemove(stream.Id, out _);
     }

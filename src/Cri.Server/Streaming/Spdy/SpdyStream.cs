@@ -14,6 +14,7 @@ public sealed class SpdyStream
     private bool _localClosed;
     private bool _reset;
     private bool _resetByPeer;
+    private bool _remoteClosed;
 
     internal SpdyStream(SpdyConnection connection, int id, IReadOnlyDictionary<string, string> headers,
         bool remoteFin, bool unidirectional, int inboundLimit)
@@ -23,7 +24,7 @@ public sealed class SpdyStream
         _headers = headers;
         Inbound = new SpdyInboundBuffer(inboundLimit);
         Data = new SpdyStreamData(this);
-        if (remoteFin) Inbound.Complete();
+        if (remoteFin) OnRemoteClosed();
         // A unidirectional stream may not be answered at all: our half is closed from the start.
         if (unidirectional) (_replied, _localClosed) = (true, true);
     }
@@ -39,7 +40,10 @@ public sealed class SpdyStream
     public Stream Data { get; }
 
     /// <summary>The peer will send no more data on this stream (FIN, reset or connection end).</summary>
-    public bool RemoteClosed => Inbound.Completed;
+    public bool RemoteClosed
+    {
+        get { lock (_gate) return _remoteClosed; }
+    }
 
     /// <summary>The peer sent RST_STREAM for this stream.</summary>
     public bool ResetByPeer
@@ -116,7 +120,7 @@ public sealed class SpdyStream
     {
         lock (_gate)
         {
-            if (_reset || (_localClosed && Inbound.Completed)) return false;
+            if (_reset || (_localClosed && _remoteClosed)) return false;
             _reset = true;
         }
         Inbound.Discard();
@@ -129,8 +133,16 @@ public sealed class SpdyStream
         {
             _reset = true;
             _resetByPeer = true;
+            _remoteClosed = true;
         }
         Inbound.Discard();
+    }
+
+    /// <summary>FIN from the peer, or the connection ended: reads drain what is buffered, then end.</summary>
+    internal void OnRemoteClosed()
+    {
+        lock (_gate) _remoteClosed = true;
+        Inbound.Complete();
     }
 
     internal void MergeHeaders(IReadOnlyDictionary<string, string> more)
@@ -144,7 +156,7 @@ public sealed class SpdyStream
     /// <summary>Both halves closed, or reset: the connection may forget the stream.</summary>
     internal bool IsFinished
     {
-        get { lock (_gate) return _reset || (_localClosed && Inbound.Completed); }
+        get { lock (_gate) return _reset || (_localClosed && _remoteClosed); }
     }
 
     internal Task SendDataAsync(ReadOnlyMemory<byte> data, CancellationToken ct) => _connection.SendDataAsync(this, data, fin: false, ct);

@@ -186,6 +186,24 @@ public class SpdyConnectionTests
     }
 
     [Fact]
+    public async Task DisposingDataDropsUnreadInputWithoutStallingOtherStreams()
+    {
+        await using var peer = await SpdyTestPeer.StartAsync(inboundLimit: 16 * 1024);
+        await peer.OpenAsync(1);
+        var ignored = await peer.AcceptAsync();
+        await ignored.ReplyAsync(NoHeaders, false, peer.Token);
+        await peer.NextFrameAsync<SynReplyFrame>();
+        await ignored.Data.DisposeAsync();
+        for (var i = 0; i < 10; i++) await peer.Client.WriteDataAsync(1, new byte[32 * 1024], false, peer.Token);
+        await peer.Client.WritePingAsync(1, peer.Token);
+        Assert.Equal(new PingFrame(1), await peer.NextFrameAsync());
+        Assert.False(ignored.RemoteClosed);
+        // The peer's side is still open, so a reset is still due.
+        await ignored.ResetAsync(SpdyResetStatus.Cancel, peer.Token);
+        Assert.Equal(new RstStreamFrame(1, SpdyResetStatus.Cancel), await peer.NextFrameAsync());
+    }
+
+    [Fact]
     public async Task WritingBeforeTheReplyIsRefused()
     {
         await using var peer = await SpdyTestPeer.StartAsync();
