@@ -68,8 +68,8 @@ public sealed class NetworkFixture : IAsyncLifetime
         // The bridge plugin turned forwarding on for its gateway; the host had it as recorded.
         if (_ipForwardAtStart is not null)
             await File.WriteAllTextAsync(IpForwardPath, _ipForwardAtStart + "\n");
-        if (Directory.Exists($"/sys/class/net/{TestBridge.Name}"))
-            await ToolRunner.RunAsync("ip", ["link", "delete", TestBridge.Name, "type", "bridge"]);
+        foreach (var bridge in TestBridge.AllBridgeNames.Where(b => Directory.Exists($"/sys/class/net/{b}")))
+            await ToolRunner.RunAsync("ip", ["link", "delete", bridge, "type", "bridge"]);
         if (_scratchRoot is not null)
         {
             try

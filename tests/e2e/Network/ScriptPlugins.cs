@@ -1,9 +1,12 @@
+using System.Text.Json.Nodes;
+
 namespace Crisp.E2E.Network;
 
 /// <summary>
 /// Shell-script CNI plugins in a private bin dir. Every call is appended to <see cref="LogPath"/> as
 /// "TYPE COMMAND NETWORK CONTAINERID" (the network name as read from the config on stdin), so a test
-/// can see which config a DEL was given. DEL, CHECK and the rest succeed; ADD does what the test asks.
+/// can see which config a DEL was given; each call's stdin and CNI_* environment are kept too (<see cref="StdinOf"/>,
+/// <see cref="EnvironmentOf"/>). DEL, CHECK and the rest succeed; ADD does what the test asks.
 /// </summary>
 public sealed class ScriptPlugins
 {
@@ -20,6 +23,20 @@ public sealed class ScriptPlugins
     public IReadOnlyList<string> DaemonFlags => ["--network-cni-bin-dirs", $"{BinDir},/usr/lib/cni"];
 
     public IReadOnlyList<string> Calls => File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
+
+    /// <summary>The config the plugin read on stdin for that call (the last one, if it was called twice).</summary>
+    public JsonObject StdinOf(string type, string command, string containerId) =>
+        JsonNode.Parse(File.ReadAllText(CallFile(type, command, containerId, "stdin.json"))) as JsonObject
+        ?? throw new InvalidDataException($"{type} {command} for {containerId} did not get a JSON object on stdin");
+
+    /// <summary>CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS and CNI_PATH of that call.</summary>
+    public IReadOnlyDictionary<string, string> EnvironmentOf(string type, string command, string containerId) =>
+        File.ReadAllLines(CallFile(type, command, containerId, "env"))
+            .Select(l => l.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "", StringComparer.Ordinal);
+
+    private string CallFile(string type, string command, string containerId, string what) =>
+        Path.Combine(BinDir, $"{type}.{command}.{containerId}.{what}");
 
     /// <summary>A chained plugin that changes nothing: its ADD result is the previous plugin's.</summary>
     public string WritePassThrough(string type) => Write(type, """printf '%s' "$input" | jq -c '.prevResult'""");
@@ -41,6 +58,9 @@ public sealed class ScriptPlugins
             input=$(cat)
             name=$(printf '%s' "$input" | jq -r '.name // empty' 2>/dev/null)
             echo "{{type}} $CNI_COMMAND $name $CNI_CONTAINERID" >> '{{LogPath}}'
+            call='{{BinDir}}/{{type}}'."$CNI_COMMAND.$CNI_CONTAINERID"
+            printf '%s' "$input" > "$call.stdin.json"
+            env | grep '^CNI_' > "$call.env"
             case "$CNI_COMMAND" in
             ADD)
                 {{addBody}}

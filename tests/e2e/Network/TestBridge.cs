@@ -13,6 +13,11 @@ public static class TestBridge
     public const string Subnet = "10.199.0.0/24";
     public const string Gateway = "10.199.0.1";
 
+    /// <summary>A second test bridge, for a network whose addresses (and gateway) come from the node's pod CIDR.</summary>
+    public const string PodCidrBridgeName = "crispe2e1";
+
+    public static readonly string[] AllBridgeNames = [Name, PodCidrBridgeName];
+
     /// <summary>The host-local range a daemon allocates from: 10.199.0.First .. 10.199.0.Last.</summary>
     public sealed record AddressRange(int First, int Last)
     {
