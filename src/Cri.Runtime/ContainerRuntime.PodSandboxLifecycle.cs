@@ -180,6 +180,11 @@ public sealed partial class ContainerRuntime
     private async Task ReleaseSandboxResourcesAsync(SandboxRecord sandbox, CancellationToken cancellationToken)
     {
         await _network.DetachAsync(sandbox.Id, cancellationToken);
+        await ReleaseNamespacesAndShmAsync(sandbox, cancellationToken);
+    }
+
+    private async Task ReleaseNamespacesAndShmAsync(SandboxRecord sandbox, CancellationToken cancellationToken)
+    {
         if (sandbox.ShmMounted)
         {
             PodShm.Unmount(sandbox.ShmPath);
@@ -206,7 +211,10 @@ public sealed partial class ContainerRuntime
             }
         }
 
-        await Step("release namespaces and shm", () => ReleaseSandboxResourcesAsync(sandbox, cancellationToken));
+        // Separate steps: a DEL that fails must not keep the namespaces pinned here (the pod is going away either
+        // way); the attachment stays on disk and its DEL is retried, with the namespace then passed as absent.
+        await Step("detach from the CNI network", () => _network.DetachAsync(sandbox.Id, cancellationToken));
+        await Step("release namespaces and shm", () => ReleaseNamespacesAndShmAsync(sandbox, cancellationToken));
         await Step("remove pod cgroup", () => string.IsNullOrEmpty(sandbox.CgroupParent)
             ? Task.CompletedTask
             : _cgroups.RemoveAsync(sandbox.CgroupParent, cancellationToken));

@@ -11,8 +11,12 @@ public sealed record CniAttachment(
     CniNetworkConfig Network,
     CniInvocation Invocation,
     CniCapabilityArgs CapabilityArgs,
-    JsonObject? Result)
+    JsonObject? Result,
+    bool AddFailed = false)
 {
+    // AddFailed: ADD failed and so did the DEL undoing it. The pod is gone (RunPodSandbox failed); the entry only
+    // remains so a later DEL can release what the plugins may still hold, and it claims no host ports.
+
     public JsonObject ToJson() => new()
     {
         ["sandboxId"] = SandboxId,
@@ -23,6 +27,7 @@ public sealed record CniAttachment(
         ["args"] = Invocation.Args,
         ["capabilityArgs"] = CapabilityArgs.Values.DeepClone(),
         ["result"] = Result?.DeepClone(),
+        ["addFailed"] = AddFailed,
     };
 
     public static CniAttachment FromJson(JsonObject json) => new(
@@ -30,7 +35,8 @@ public sealed record CniAttachment(
         CniNetworkConfig.FromConflist(json["network"] as JsonObject ?? throw new FormatException("missing \"network\"")),
         new CniInvocation(Required(json, "containerId"), Required(json, "netns"), Required(json, "ifName"), Required(json, "args")),
         CniCapabilityArgs.FromJson(json["capabilityArgs"] as JsonObject),
-        json["result"] as JsonObject);
+        json["result"] as JsonObject,
+        json["addFailed"] is JsonValue failed && failed.TryGetValue<bool>(out var f) && f);
 
     private static string Required(JsonObject json, string key) =>
         json[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new FormatException($"missing \"{key}\"");

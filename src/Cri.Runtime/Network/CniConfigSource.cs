@@ -39,7 +39,8 @@ public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSou
     {
         var sb = new StringBuilder();
         var dir = new DirectoryInfo(confDir);
-        if (!dir.Exists) return "";
+        // Distinct from an empty directory's stamp, so the "does not exist" message goes once the directory appears.
+        if (!dir.Exists) return "\0missing";
         foreach (var file in CniConfigProbe.CandidateFiles(confDir))
         {
             var info = new FileInfo(file);

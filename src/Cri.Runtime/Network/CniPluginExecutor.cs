@@ -15,7 +15,13 @@ public sealed class CniPluginExecutor(IReadOnlyList<string> binDirs)
 
     public IReadOnlyList<string> BinDirs => binDirs;
 
-    public string Find(string pluginType, string command)
+    public string Find(string pluginType, string command) =>
+        TryFind(pluginType)
+        ?? throw new CniPluginException(pluginType, command, $"failed to find plugin \"{pluginType}\" in path [{string.Join(" ", binDirs)}]");
+
+    public bool Exists(string pluginType) => TryFind(pluginType) is not null;
+
+    private string? TryFind(string pluginType)
     {
         foreach (var dir in binDirs)
         {
@@ -23,7 +29,7 @@ public sealed class CniPluginExecutor(IReadOnlyList<string> binDirs)
             if (File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
                 return path;
         }
-        throw new CniPluginException(pluginType, command, $"failed to find plugin \"{pluginType}\" in path [{string.Join(" ", binDirs)}]");
+        return null;
     }
 
     /// <summary>Runs <paramref name="command"/> (ADD, DEL, CHECK); returns the parsed result, or null when the plugin printed none.</summary>

@@ -23,7 +23,7 @@ public static class CniResult
                 // An address on a host-side interface (a veth's host end) is not the pod's.
                 if (entry["interface"] is JsonValue index && index.TryGetValue<int>(out var i)
                     && interfaces is not null && i >= 0 && i < interfaces.Count
-                    && interfaces[i] is JsonObject iface && string.IsNullOrEmpty(iface["sandbox"]?.GetValue<string>()))
+                    && interfaces[i] is JsonObject iface && !(iface["sandbox"] is JsonValue sandbox && sandbox.TryGetValue<string>(out var path) && path.Length > 0))
                     continue;
                 AddAddress(found, entry["address"]);
             }

@@ -54,8 +54,11 @@ public static class HostPortGuard
         var type = port.Protocol == "udp" ? SocketType.Dgram : SocketType.Stream;
         var protocol = port.Protocol == "udp" ? ProtocolType.Udp : ProtocolType.Tcp;
         using var socket = new Socket(address.AddressFamily, type, protocol);
-        // TIME_WAIT leftovers of closed connections must not count as "in use"; a listener still does.
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // TIME_WAIT leftovers of closed connections must not count as "in use"; a listener still does. Set raw
+        // SO_REUSEADDR only: .NET's ReuseAddress option adds SO_REUSEPORT on Linux, which would let this probe bind
+        // beside a listener that itself uses SO_REUSEPORT (envoy, nginx) and miss it.
+        const int solSocket = 1, soReuseAddr = 2;
+        socket.SetRawSocketOption(solSocket, soReuseAddr, BitConverter.GetBytes(1));
         try
         {
             socket.Bind(new IPEndPoint(address, port.Port));

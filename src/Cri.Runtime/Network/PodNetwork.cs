@@ -35,10 +35,11 @@ public sealed partial class PodNetwork(
             CniInvocation.KubernetesArgs(config.Metadata.Namespace, config.Metadata.Name, sandboxId, config.Metadata.Uid));
         var attachment = new CniAttachment(sandboxId, network, invocation, capabilityArgs, Result: null);
 
+        await RetryFailedAttachmentsAsync(ct).ConfigureAwait(false);
         await _claimLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            HostPortGuard.EnsureFree(HostPortGuard.Of(capabilityArgs), cache.All().Where(a => a.SandboxId != sandboxId));
+            HostPortGuard.EnsureFree(HostPortGuard.Of(capabilityArgs), cache.All().Where(a => a.SandboxId != sandboxId && !a.AddFailed));
             await cache.SaveAsync(attachment, ct).ConfigureAwait(false);
         }
         finally
@@ -67,8 +68,9 @@ public sealed partial class PodNetwork(
             }
             catch (Exception cleanup) when (cleanup is CniPluginException or IOException)
             {
-                // The pending attachment stays on disk, so StopPodSandbox / recovery retries the DEL.
+                // Kept on disk, flagged, so the next attach or a restart retries the DEL; it claims no ports meanwhile.
                 LogDelFailed(logger, cleanup, sandboxId, network.Name);
+                await cache.SaveAsync(attachment with { Result = result, AddFailed = true }, CancellationToken.None).ConfigureAwait(false);
             }
             if (e is OperationCanceledException) throw;
             if (e is RuntimeException) throw;
@@ -98,6 +100,16 @@ public sealed partial class PodNetwork(
         LogDetached(logger, sandboxId, attachment.Network.Name);
     }
 
+    /// <summary>Another DEL for attachments whose failed ADD could not be undone (a plugin since installed or fixed).</summary>
+    private async Task RetryFailedAttachmentsAsync(CancellationToken ct)
+    {
+        foreach (var failed in cache.All().Where(a => a.AddFailed).ToList())
+        {
+            try { await DetachAsync(failed.SandboxId, ct).ConfigureAwait(false); }
+            catch (RuntimeException e) { LogDelFailed(logger, e, failed.SandboxId, failed.Network.Name); }
+        }
+    }
+
     /// <summary>Sandboxes with an attachment on disk (for recovery to find DELs a crash interrupted).</summary>
     public IEnumerable<string> AttachedSandboxIds() => cache.All().Select(a => a.SandboxId);
 
@@ -112,6 +124,14 @@ public sealed partial class PodNetwork(
         CniPluginException? first = null;
         foreach (var plugin in attachment.Network.Plugins.Reverse())
         {
+            var type = plugin["type"]!.GetValue<string>();
+            if (!plugins.Exists(type))
+            {
+                // A plugin that is not installed cannot be asked to release anything: either it never ran (the ADD
+                // failed on it) or it was uninstalled since. Failing the DEL would wedge the pod's stop forever.
+                LogDelSkipped(logger, attachment.SandboxId, type, string.Join(" ", plugins.BinDirs));
+                continue;
+            }
             try
             {
                 await plugins.ExecAsync("DEL", PluginConfig(attachment.Network, plugin, prevResult, attachment.CapabilityArgs), invocation, ct)
@@ -154,6 +174,9 @@ public sealed partial class PodNetwork(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CNI ADD for pod sandbox {SandboxId} on network {Network} failed; undoing it")]
     private static partial void LogAddFailed(ILogger logger, Exception exception, string sandboxId, string network);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CNI DEL for pod sandbox {SandboxId}: plugin {Plugin} is not installed in [{BinDirs}]; skipped")]
+    private static partial void LogDelSkipped(ILogger logger, string sandboxId, string plugin, string binDirs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CNI DEL for pod sandbox {SandboxId} on network {Network} failed")]
     private static partial void LogDelFailed(ILogger logger, Exception exception, string sandboxId, string network);
