@@ -61,6 +61,38 @@ public sealed class HostPortConflictTests(NetworkFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Same_hostPort_on_different_host_ips_serves_each_pod_and_the_wildcard_overlaps_both()
+    {
+        var image = await fixture.BusyboxAsync();
+        var hostPort = HostPorts.Pick();
+        var node = HostView.NodeAddress().ToString();
+        var (loopbackPod, loopbackConfig) = await fixture.Pods.RunPodAsync("net-hostip-loopback", p =>
+            p.PortMappings.Add(new PortMapping { ContainerPort = 8080, HostPort = hostPort, Protocol = Protocol.Tcp, HostIp = "127.0.0.1" }));
+        string? nodePod = null;
+        try
+        {
+            PodSandboxConfig nodeConfig;
+            (nodePod, nodeConfig) = await fixture.Pods.RunPodAsync("net-hostip-node", p =>
+                p.PortMappings.Add(new PortMapping { ContainerPort = 8080, HostPort = hostPort, Protocol = Protocol.Tcp, HostIp = node }));
+            await NetworkPods.StartContainerAsync(fixture.Pods, loopbackPod, loopbackConfig, "httpd", image, NetworkPods.HttpServer("on-loopback"));
+            await NetworkPods.StartContainerAsync(fixture.Pods, nodePod, nodeConfig, "httpd", image, NetworkPods.HttpServer("on-node"));
+
+            Assert.Equal("on-loopback\n", await NetworkPods.HttpGetFromHostAsync($"http://127.0.0.1:{hostPort}/"));
+            Assert.Equal("on-node\n", await NetworkPods.HttpGetFromHostAsync($"http://{node}:{hostPort}/"));
+
+            // No hostIP means every address of the node: it overlaps both.
+            var refused = await NetworkPods.RunPodFailsAsync(fixture.Pods, "net-hostip-any", p => p.PortMappings.Add(NetworkPods.TcpPort(8080, hostPort)));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains($"hostPort {hostPort}", refused.Status.Detail);
+        }
+        finally
+        {
+            await NetworkPods.RemoveAsync(fixture.Runtime, loopbackPod);
+            if (nodePod is not null) await NetworkPods.RemoveAsync(fixture.Runtime, nodePod);
+        }
+    }
+
     /// <summary>Pods listed, per-sandbox namespace dirs, addresses and bridge ports: what a refused pod must not add.</summary>
     private async Task<string> SnapshotAsync()
     {

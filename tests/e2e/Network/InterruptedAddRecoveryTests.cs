@@ -38,8 +38,12 @@ public sealed class InterruptedAddRecoveryTests(NetworkFixture fixture)
         KillHangingPlugin(int.Parse(File.ReadAllText(marker).Trim(), System.Globalization.CultureInfo.InvariantCulture));
 
         await net.Daemon.RestartAsync();
+        // Recovery may finish after crispd starts serving: give it time to do all of it, then check each part.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!plugins.Calls.Contains($"{hang} DEL crisp-e2e-interrupted {sandboxId}") && DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline &&
+               !(plugins.Calls.Contains($"{hang} DEL crisp-e2e-interrupted {sandboxId}")
+                 && HostView.AllocationsOf(dataDir, sandboxId).Count == 0
+                 && HostView.EntriesNaming(net.Daemon, sandboxId).Count == 0))
             await Task.Delay(100);
 
         Assert.Contains($"{hang} DEL crisp-e2e-interrupted {sandboxId}", plugins.Calls);
