@@ -146,8 +146,11 @@ public static unsafe partial class Zlib
                         {
                             fixed (byte* dict = _dictionary)
                             {
+                                var wanted = (uint)_strm->Adler;
                                 var setRc = InflateSetDictionaryRaw(_strm, dict, (uint)_dictionary.Length);
-                                if (setRc != Z_OK) throw Error("inflateSetDictionary", setRc, _strm);
+                                if (setRc != Z_OK)
+                                    throw new ZlibException("inflateSetDictionary", setRc,
+                                        $"stream wants preset dictionary {wanted:x8}, ours is {Adler32(_dictionary):x8}");
                             }
                             continue;
                         }
