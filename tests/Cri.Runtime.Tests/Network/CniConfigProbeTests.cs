@@ -141,4 +141,27 @@ public sealed class CniConfigProbeTests : IDisposable
         Assert.Equal("ok", state.NetworkName);
         Assert.Empty(state.SkippedFiles);
     }
+
+    [Fact]
+    public void Dangling_symlink_is_skipped_as_unreadable()
+    {
+        var link = Path.Combine(_dir, "05-link.conflist");
+        File.CreateSymbolicLink(link, Path.Combine(_dir, "absent-target"));
+        Write("10-ok.conflist", Conflist("ok"));
+
+        var state = CniConfigProbe.Probe(_dir);
+
+        Assert.Equal("ok", state.NetworkName);
+        Assert.StartsWith(link + ": unreadable", Assert.Single(state.SkippedFiles));
+    }
+
+    [Fact]
+    public void Symlinked_config_is_read_through_the_link()
+    {
+        var target = Path.Combine(_dir, "target.data");
+        File.WriteAllText(target, Conflist("linked"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "10-link.conflist"), target);
+
+        Assert.Equal("linked", CniConfigProbe.Probe(_dir).NetworkName);
+    }
 }

@@ -125,4 +125,13 @@ public sealed class CniResultTests
 
         Assert.Equal(["10.0.0.3"], ips);
     }
+
+    [Fact]
+    public void Malformed_sandbox_field_does_not_throw()
+    {
+        // A non-conformant plugin result must not crash the attach after its ADD succeeded; whether the address counts is secondary.
+        var e = Record.Exception(() => Ips("""{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":5}],"ips":[{"address":"10.0.0.1/24","interface":0}]}"""));
+
+        Assert.Null(e);
+    }
 }

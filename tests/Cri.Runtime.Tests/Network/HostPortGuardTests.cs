@@ -179,7 +179,7 @@ public sealed class HostPortGuardTests
         Assert.Equal(1, BitConverter.ToInt32(value));
     }
 
-    [Fact(Skip = "bug: HostPortGuard.HostSocketHolds sets ReuseAddress, which .NET maps to SO_REUSEADDR+SO_REUSEPORT on Linux, so a listener with SO_REUSEPORT (envoy, nginx reuseport, .NET ReuseAddress) owned by the same uid is not seen")]
+    [Fact]
     public void Listener_with_so_reuseport_is_still_seen()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

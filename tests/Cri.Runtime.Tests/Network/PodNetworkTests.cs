@@ -275,37 +275,99 @@ public sealed class PodNetworkTests : IDisposable
         Assert.Empty(_fake.Calls());
     }
 
-    [Fact(Skip = "bug: after an ADD whose DEL also fails (e.g. missing plugin), PodNetwork.AttachAsync keeps the pending attachment in the cache, so its hostPorts stay claimed by a sandbox that no longer exists and the kubelet's retry gets FailedPrecondition 'already in use by pod sandbox <dead id>' until crispd restarts")]
-    public async Task Failed_attach_does_not_keep_its_host_ports_claimed()
+    [Fact]
+    public async Task Missing_plugin_is_skipped_by_the_del_that_undoes_the_add()
     {
         _fake.Plugin("one", Result1);
         Chain("1.0.0", "one", "ghost-plugin");
         var network = Network();
-        var port = FreePort();
-        var mapping = new PortMapping { HostPort = port, ContainerPort = 80 };
-        await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-try1", Pod("web", mapping), Netns, CancellationToken.None));
 
-        // The kubelet retries the pod with a new sandbox id; the plugin has been installed in the meantime.
-        _fake.Plugin("ghost-plugin");
-        var retry = await Record.ExceptionAsync(() => network.AttachAsync("sb-try2", Pod("web", mapping), Netns, CancellationToken.None));
+        await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-ghost", Pod(), Netns, CancellationToken.None));
 
-        Assert.Null(retry);
+        Assert.Equal(["ADD one", "DEL one"], _fake.CallSummary());
+        Assert.Empty(network.AttachedSandboxIds());
     }
 
     [Fact]
-    public async Task Failed_attach_whose_del_fails_too_is_left_for_a_later_detach()
+    public async Task Detach_skips_a_plugin_uninstalled_since_the_add()
     {
         _fake.Plugin("one", Result1);
-        Chain("1.0.0", "one", "ghost-plugin");
+        _fake.Plugin("two");
+        Chain("1.0.0", "one", "two");
+        var network = Network();
+        await network.AttachAsync("sb-uninstalled", Pod(), Netns, CancellationToken.None);
+        File.Delete(Path.Combine(_fake.BinDir, "two"));
+        _fake.ClearCalls();
+
+        await network.DetachAsync("sb-uninstalled", CancellationToken.None);
+
+        Assert.Equal(["DEL one"], _fake.CallSummary());
+        Assert.Empty(network.AttachedSandboxIds());
+    }
+
+    [Fact]
+    public async Task Failed_attach_whose_undo_fails_claims_no_host_ports()
+    {
+        _fake.Plugin("one", Result1);
+        _fake.Plugin("broken");
+        _fake.FailWithCniError("broken", "ADD", """{"code":100,"msg":"add broke"}""");
+        _fake.FailWithCniError("broken", "DEL", """{"code":100,"msg":"del broke too"}""");
+        Chain("1.0.0", "one", "broken");
+        var network = Network();
+        var port = FreePort();
+        var mapping = new PortMapping { HostPort = port, ContainerPort = 80 };
+        var first = await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-try1", Pod("web", mapping), Netns, CancellationToken.None));
+        Assert.Contains("add broke", first.Message);
+        // Kept for a later DEL...
+        Assert.Equal(["sb-try1"], network.AttachedSandboxIds());
+
+        // ...but the kubelet's retry (a new sandbox id) must get the plugin's error again, not a hostPort conflict.
+        var retry = await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-try2", Pod("web", mapping), Netns, CancellationToken.None));
+
+        Assert.Contains("add broke", retry.Message);
+        Assert.DoesNotContain($"hostPort {port}", retry.Message);
+    }
+
+    [Fact]
+    public async Task Failed_undo_is_retried_by_the_next_attach_once_the_plugin_works()
+    {
+        _fake.Plugin("one", Result1);
+        _fake.Plugin("broken");
+        _fake.FailWithCniError("broken", "ADD", """{"code":100,"msg":"add broke"}""");
+        _fake.FailWithCniError("broken", "DEL", """{"code":100,"msg":"del broke too"}""");
+        Chain("1.0.0", "one", "broken");
         var network = Network();
         await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-left", Pod(), Netns, CancellationToken.None));
         Assert.Equal(["sb-left"], network.AttachedSandboxIds());
 
-        _fake.Plugin("ghost-plugin");
+        _fake.Heal("broken", "ADD");
+        _fake.Heal("broken", "DEL");
+        _fake.ClearCalls();
+        await network.AttachAsync("sb-next", Pod("next"), Netns, CancellationToken.None);
+
+        var calls = _fake.Calls();
+        Assert.Equal(["DEL broken", "DEL one", "ADD one", "ADD broken"], _fake.CallSummary());
+        Assert.All(calls.Take(2), c => Assert.Equal("sb-left", c.Env["CNI_CONTAINERID"]));
+        Assert.Equal(["sb-next"], network.AttachedSandboxIds());
+    }
+
+    [Fact]
+    public async Task Failed_undo_can_be_finished_by_detach()
+    {
+        _fake.Plugin("one", Result1);
+        _fake.Plugin("broken");
+        _fake.FailWithCniError("broken", "ADD", """{"code":100,"msg":"add broke"}""");
+        _fake.FailWithCniError("broken", "DEL", """{"code":100,"msg":"del broke too"}""");
+        Chain("1.0.0", "one", "broken");
+        var network = Network();
+        await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-left", Pod(), Netns, CancellationToken.None));
+
+        _fake.Heal("broken", "DEL");
         _fake.ClearCalls();
         await network.DetachAsync("sb-left", CancellationToken.None);
 
-        Assert.Equal(["DEL ghost-plugin", "DEL one"], _fake.CallSummary());
+        Assert.Equal(["DEL broken", "DEL one"], _fake.CallSummary());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Result1), _fake.Calls()[0].Stdin["prevResult"]));
         Assert.Empty(network.AttachedSandboxIds());
     }
 
