@@ -144,4 +144,33 @@ public sealed class CniAttachmentCacheTests : IDisposable
         }
         Assert.False(File.Exists(Path.Combine(_dir, "cni", "escape.json")));
     }
+
+    [Fact(Skip = "bug: CniAttachmentCache.Load checks File.Exists then File.ReadAllBytes; a Delete in between (another pod's DetachAsync, which takes no lock) throws FileNotFoundException out of All(), failing an unrelated AttachAsync's hostPort check (seen 3 times in ~26k listings over 2 s)")]
+    public async Task All_while_another_pod_detaches_does_not_throw()
+    {
+        var cache = new CniAttachmentCache(CacheDir);
+        await cache.SaveAsync(Attachment("steady"), CancellationToken.None);
+        var template = Attachment("churn");
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+        var churn = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await cache.SaveAsync(template, CancellationToken.None);
+                cache.Delete("churn");
+            }
+        });
+        var failures = new List<Exception>();
+        var reads = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try { Assert.Contains("steady", cache.All().Select(a => a.SandboxId)); }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException) { failures.Add(e); }
+            reads++;
+        }
+        await churn;
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {reads} listings failed, first: {failures.FirstOrDefault()}");
+    }
 }
