@@ -96,6 +96,11 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CRISP_EXEC_PTS"] = slavePath;
 
+        // runc copies our terminal's size to the process's console once, right after the process started (and on
+        // every SIGWINCH): a size the client already sent is put in place first, so that copy is already right.
+        if (io.Resize is not null && io.Resize.TryRead(out var initial) && initial.Width > 0 && initial.Height > 0)
+            Libc.SetWindowSize(master, initial.Height, initial.Width);
+
         using var process = Start(psi, containerId, args);
         await CloseQuietly(process.StandardInput.BaseStream).ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -153,9 +158,16 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         }
     }
 
-    /// <summary>Waits for the runtime to exit; when the caller gives up, kills the exec'd process first so nothing is left running in the container.</summary>
+    /// <summary>
+    /// Waits for the runtime to exit. `runc exec` only exits once the process's output pipes reach EOF, so a
+    /// background child holding them keeps the session open (as with the kubelet's other runtimes) until the
+    /// client goes away; then the exec'd process and everything in its process group are killed, which ends
+    /// the runtime too.
+    /// </summary>
     private async Task WaitOrKillAsync(Process process, string pidFile, string containerId, CancellationToken ct)
     {
+        using var watch = new CancellationTokenSource();
+        var identity = IdentifyExecProcessAsync(process, pidFile, watch.Token);
         try
         {
             await process.WaitForExitAsync(ct).ConfigureAwait(false);
@@ -163,27 +175,65 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         catch (OperationCanceledException)
         {
             LogCancelled(logger, containerId);
-            await KillAsync(process, pidFile).ConfigureAwait(false);
+            using var grace = new CancellationTokenSource(KillGrace);
+            ProcessStat? seen = null;
+            try { seen = await identity.WaitAsync(grace.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            if (seen is { } exec) KillExecProcess(exec);
+            else if (ConmonFiles.ReadPid(pidFile) is { } gone) KillOrphanedGroup(gone);
+            try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { CommandRunner.TryKill(process); }
             throw;
+        }
+        finally
+        {
+            await watch.CancelAsync().ConfigureAwait(false);
         }
     }
 
-    private static async Task KillAsync(Process process, string pidFile)
+    /// <summary>
+    /// The exec'd process as first seen through the runtime's pid file, start time included: by the time it
+    /// has to be killed it may be gone and its pid reused.
+    /// </summary>
+    private static async Task<ProcessStat?> IdentifyExecProcessAsync(Process runtime, string pidFile, CancellationToken ct)
     {
-        using var grace = new CancellationTokenSource(KillGrace);
-        // The runtime writes the pid file once the process runs; until then there is nothing in the container to kill.
-        while (!process.HasExited && !grace.IsCancellationRequested)
+        try
         {
-            if (ConmonFiles.ReadPid(pidFile) is { } pid)
+            while (!runtime.HasExited)
             {
-                Libc.Kill(pid, SigKill);
-                break;
+                if (ConmonFiles.ReadPid(pidFile) is { } pid && ProcessStat.TryRead(pid) is { } stat) return stat;
+                await Task.Delay(10, ct).ConfigureAwait(false);
             }
-            try { await Task.Delay(20, grace.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
         }
-        try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-        catch (OperationCanceledException) { CommandRunner.TryKill(process); }
+        catch (OperationCanceledException) { }
+        return null;
+    }
+
+    /// <summary>
+    /// Kills the exec'd process and, when it leads its own process group (runc makes it a session leader), every
+    /// member of that group started since: its background children, even after the leader itself has exited.
+    /// </summary>
+    private static void KillExecProcess(ProcessStat exec)
+    {
+        if (exec.ProcessGroup == exec.Pid)
+        {
+            foreach (var p in ProcessStat.ReadAll())
+            {
+                if (p.ProcessGroup == exec.ProcessGroup && p.StartTime >= exec.StartTime && !p.IsZombie && ProcessStat.StillSame(p))
+                    Libc.Kill(p.Pid, SigKill);
+            }
+        }
+        if (ProcessStat.StillSame(exec)) Libc.Kill(exec.Pid, SigKill);
+    }
+
+    /// <summary>
+    /// The exec'd process exited before it was ever seen, but its background children may still hold the output
+    /// open in its process group. The kernel never hands out a pid that is still some group's id, so signalling
+    /// the group named after it reaches those children and nothing else.
+    /// </summary>
+    private static void KillOrphanedGroup(int execPid)
+    {
+        if (execPid > 1) Libc.Kill(-execPid, SigKill);
     }
 
     private static async Task CopyStdinAsync(Stream client, Stream process, bool closeAtEnd, CancellationToken ct)
