@@ -209,6 +209,31 @@ public sealed class HostPortGuardTests
     }
 
     [Fact]
+    public void Ipv6_listener_is_seen_on_its_address()
+    {
+        using var listener = new TcpListener(IPAddress.IPv6Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var e = Assert.Throws<RuntimeException>(() => HostPortGuard.EnsureFree([new HostPort(port, "tcp", "::1")], []));
+
+        Assert.Contains($"hostPort {port}", e.Message);
+    }
+
+    [Fact]
+    public void Dual_stack_wildcard_listener_blocks_the_ipv4_wildcard()
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+        listener.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+        listener.Listen();
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+        var e = Assert.Throws<RuntimeException>(() => HostPortGuard.EnsureFree([new HostPort(port, "tcp", "")], []));
+
+        Assert.Contains($"hostPort {port}", e.Message);
+    }
+
+    [Fact]
     public void Address_that_is_not_on_this_node_is_left_to_portmap()
     {
         // 192.0.2.0/24 is TEST-NET-1: never a local address, so nothing here can be bound to it.

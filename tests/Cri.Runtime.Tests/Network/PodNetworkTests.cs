@@ -550,6 +550,25 @@ public sealed class PodNetworkTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_attaches_wanting_one_host_port_let_exactly_one_through()
+    {
+        _fake.Plugin("one", Result1);
+        Chain("1.0.0", "one");
+        var network = Network();
+        var mapping = new PortMapping { HostPort = FreePort(), ContainerPort = 80 };
+
+        var attempts = Enumerable.Range(0, 4)
+            .Select(i => Record.ExceptionAsync(() => network.AttachAsync($"sb-race{i}", Pod($"p{i}", mapping), Netns, CancellationToken.None)))
+            .ToList();
+        var outcomes = await Task.WhenAll(attempts);
+
+        Assert.Single(outcomes, e => e is null);
+        Assert.All(outcomes.Where(e => e is not null), e => Assert.Equal(RuntimeErrorKind.FailedPrecondition, Assert.IsType<RuntimeException>(e).Kind));
+        Assert.Single(network.AttachedSandboxIds());
+        Assert.Equal(["ADD one"], _fake.CallSummary());
+    }
+
+    [Fact]
     public async Task Attaching_the_same_sandbox_again_does_not_conflict_with_its_own_ports()
     {
         _fake.Plugin("one", Result1);
