@@ -62,6 +62,39 @@ public sealed class HostPortConflictTests(NetworkFixture fixture)
     }
 
     [Fact]
+    public async Task Two_pods_started_at_once_with_the_same_hostPort_get_it_once()
+    {
+        var hostPort = HostPorts.Pick();
+        var runs = Enumerable.Range(0, 2)
+            .Select(i => fixture.Pods.RunPodAsync($"net-port-race-{i}", p => p.PortMappings.Add(NetworkPods.TcpPort(8080, hostPort))))
+            .ToList();
+        var started = new List<string>();
+        var refusals = new List<RpcException>();
+        foreach (var run in runs)
+        {
+            try
+            {
+                started.Add((await run).Id);
+            }
+            catch (RpcException e)
+            {
+                refusals.Add(e);
+            }
+        }
+        try
+        {
+            Assert.Single(started);
+            var refused = Assert.Single(refusals);
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains($"hostPort {hostPort}", refused.Status.Detail);
+        }
+        finally
+        {
+            foreach (var podId in started) await NetworkPods.RemoveAsync(fixture.Runtime, podId);
+        }
+    }
+
+    [Fact]
     public async Task Same_hostPort_on_different_host_ips_serves_each_pod_and_the_wildcard_overlaps_both()
     {
         var image = await fixture.BusyboxAsync();

@@ -66,6 +66,29 @@ public sealed class NetworkReadinessTests(NetworkFixture fixture)
         await NetworkPods.RemoveAsync(net.Runtime, podId);
     }
 
+    [Fact]
+    public async Task Conf_dir_that_appears_after_start_is_picked_up()
+    {
+        var scratch = fixture.Scratch("late-dir");
+        var confDir = Path.Combine(scratch, "net.d");
+        await using var net = await NetworkDaemon.StartAsync(new DaemonOptions { CniConfDir = confDir });
+        // The test daemon creates its conf dir; a node where it does not exist yet (CNI daemonset not installed) has none.
+        Directory.Delete(confDir);
+        var missing = await WaitForNetworkReadyAsync(net.Runtime, expected: false);
+        Assert.Equal("NetworkPluginNotReady", missing.Reason);
+        Assert.Contains(confDir, missing.Message);
+
+        var staging = Directory.CreateDirectory(Path.Combine(scratch, "staging")).FullName;
+        File.WriteAllText(Path.Combine(staging, "10-e2e.conflist"), TestBridge.BridgeWithPortmap("crisp-e2e-late-dir", Path.Combine(scratch, "ipam"), new(230, 239)));
+        Directory.Move(staging, confDir);
+        await WaitForNetworkReadyAsync(net.Runtime, expected: true);
+
+        var (podId, _) = await net.Pods.RunPodAsync("net-late-dir");
+        var ip = await NetworkPods.IpAsync(net.Runtime, podId);
+        Assert.True(new TestBridge.AddressRange(230, 239).Contains(ip), $"pod ip \"{ip}\" is not from the late conf dir's network");
+        await NetworkPods.RemoveAsync(net.Runtime, podId);
+    }
+
     internal static async Task<RuntimeCondition> NetworkReadyAsync(RuntimeService.RuntimeServiceClient runtime) =>
         (await runtime.StatusAsync(new StatusRequest())).Status.Conditions.Single(c => c.Type == "NetworkReady");
 
