@@ -115,6 +115,22 @@ public sealed class StreamingContainerTests
     }
 
     [Fact]
+    public async Task Cancelling_a_tty_exec_kills_the_process_and_returns_promptly()
+    {
+        await using var c = await RunningContainer.StartAsync(["/bin/sleep", "300"]);
+        var output = new CapturingStream();
+        using var cts = new CancellationTokenSource();
+        var exec = c.Handler.ExecAsync(c.Id, ["/bin/sh", "-c", "echo started; exec sleep 2345"], tty: true, new StreamingIo { Stdout = output }, cts.Token);
+        await output.WaitForAsync("started", Patience);
+
+        var cancelledAt = DateTime.UtcNow;
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exec.WaitAsync(Patience));
+        Assert.True(DateTime.UtcNow - cancelledAt < TimeSpan.FromSeconds(5), $"took {DateTime.UtcNow - cancelledAt}");
+        Assert.DoesNotContain("sleep 2345", await PsAsync(c));
+    }
+
+    [Fact]
     public async Task Attach_streams_output_by_pipe_and_stdin_once_closes_the_containers_stdin_at_EOF()
     {
         await using var c = await RunningContainer.StartAsync(
