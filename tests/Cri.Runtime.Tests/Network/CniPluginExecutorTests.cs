@@ -5,6 +5,8 @@ using Xunit;
 
 namespace Crisp.Runtime.Tests.Network;
 
+// One plugin-running class at a time: they spawn many short processes on a two-core machine.
+[Collection(FakeCniPlugins.Collection)]
 public sealed class CniPluginExecutorTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("crisp-cni-exec-").FullName;

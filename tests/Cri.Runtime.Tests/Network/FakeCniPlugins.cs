@@ -8,6 +8,8 @@ namespace Crisp.Runtime.Tests.Network;
 /// </summary>
 internal sealed class FakeCniPlugins : IDisposable
 {
+    public const string Collection = "CNI plugin processes";
+
     public sealed record Call(string Type, string Command, JsonObject Stdin, IReadOnlyDictionary<string, string> Env);
 
     public string Root { get; } = Directory.CreateTempSubdirectory("crisp-cni-fake-").FullName;
@@ -15,14 +17,13 @@ internal sealed class FakeCniPlugins : IDisposable
     public string ConfDir => Path.Combine(Root, "net.d");
     public string CacheDir => Path.Combine(Root, "cache");
     public string PodCidrFile => Path.Combine(Root, "pod-cidr");
-    private string LogDir => Path.Combine(Root, "log");
+    private string LogFile => Path.Combine(Root, "calls.log");
     private string ControlDir => Path.Combine(Root, "ctl");
 
     public FakeCniPlugins()
     {
         Directory.CreateDirectory(BinDir);
         Directory.CreateDirectory(ConfDir);
-        Directory.CreateDirectory(LogDir);
         Directory.CreateDirectory(ControlDir);
     }
 
@@ -31,16 +32,11 @@ internal sealed class FakeCniPlugins : IDisposable
     /// <summary>A plugin that prints <paramref name="addResult"/> on ADD (nothing when null) and nothing on DEL.</summary>
     public void Plugin(string type, string? addResult = null)
     {
+        // One append per call, few processes: the suite shares two cores with timing-sensitive tests.
         var script = $$"""
             #!/bin/sh
-            log='{{LogDir}}'
             ctl='{{ControlDir}}/{{type}}'
-            n=$(ls "$log" | wc -l)
-            d="$log/$(printf %04d "$n")"
-            mkdir "$d"
-            echo '{{type}}' > "$d/type"
-            cat > "$d/stdin"
-            env > "$d/env"
+            { echo '@@CALL {{type}}'; env; echo '@@STDIN'; cat; echo; echo '@@END'; } >> '{{LogFile}}'
             if [ -f "$ctl.$CNI_COMMAND.sleep" ]; then exec sleep "$(cat "$ctl.$CNI_COMMAND.sleep")"; fi
             if [ -f "$ctl.$CNI_COMMAND.stderr" ]; then cat "$ctl.$CNI_COMMAND.stderr" >&2; exit 3; fi
             if [ -f "$ctl.$CNI_COMMAND.error" ]; then cat "$ctl.$CNI_COMMAND.error"; exit 1; fi
@@ -79,24 +75,31 @@ internal sealed class FakeCniPlugins : IDisposable
     public IReadOnlyList<Call> Calls()
     {
         var calls = new List<Call>();
-        foreach (var dir in Directory.EnumerateDirectories(LogDir).Order(StringComparer.Ordinal))
+        if (!File.Exists(LogFile)) return calls;
+        string? type = null;
+        Dictionary<string, string> env = [];
+        System.Text.StringBuilder? stdin = null;
+        foreach (var line in File.ReadLines(LogFile))
         {
-            var env = new Dictionary<string, string>();
-            foreach (var line in File.ReadAllLines(Path.Combine(dir, "env")))
+            if (line.StartsWith("@@CALL ", StringComparison.Ordinal))
             {
-                var eq = line.IndexOf('=');
-                if (eq > 0) env[line[..eq]] = line[(eq + 1)..];
+                type = line["@@CALL ".Length..];
+                env = [];
+                stdin = null;
             }
-            var stdin = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "stdin")))!.AsObject();
-            calls.Add(new Call(File.ReadAllText(Path.Combine(dir, "type")).Trim(), env.GetValueOrDefault("CNI_COMMAND", "?"), stdin, env));
+            else if (line == "@@STDIN") stdin = new System.Text.StringBuilder();
+            else if (line == "@@END")
+            {
+                var json = JsonNode.Parse(stdin!.ToString())!.AsObject();
+                calls.Add(new Call(type!, env.GetValueOrDefault("CNI_COMMAND", "?"), json, env));
+            }
+            else if (stdin is not null) stdin.AppendLine(line);
+            else if (line.IndexOf('=') is var eq and > 0) env[line[..eq]] = line[(eq + 1)..];
         }
         return calls;
     }
 
     public IReadOnlyList<string> CallSummary() => Calls().Select(c => $"{c.Command} {c.Type}").ToList();
 
-    public void ClearCalls()
-    {
-        foreach (var dir in Directory.EnumerateDirectories(LogDir)) Directory.Delete(dir, recursive: true);
-    }
+    public void ClearCalls() => File.Delete(LogFile);
 }

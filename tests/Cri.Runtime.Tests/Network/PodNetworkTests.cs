@@ -9,6 +9,8 @@ using Xunit;
 
 namespace Crisp.Runtime.Tests.Network;
 
+// One plugin-running class at a time: they spawn many short processes on a two-core machine.
+[Collection(FakeCniPlugins.Collection)]
 public sealed class PodNetworkTests : IDisposable
 {
     // Not a mount point, so DEL must pass it as "" (the namespace is gone).
