@@ -17,12 +17,15 @@ public sealed class CniInvocationTests(NetworkFixture fixture)
         var plugins = new ScriptPlugins(Path.Combine(scratch, "bin"));
         var asking = plugins.WritePassThrough("crisp-e2e-asking");
         var silent = plugins.WritePassThrough("crisp-e2e-silent");
+        var shaper = plugins.WritePassThrough("crisp-e2e-shaper");
+        var shaperPlugin = TestBridge.Plugin(shaper);
+        shaperPlugin["capabilities"] = new JsonObject { ["bandwidth"] = true };
         var askingPlugin = TestBridge.Plugin(asking);
         askingPlugin["capabilities"] = new JsonObject { ["portMappings"] = true, ["dns"] = true, ["bandwidth"] = false };
         await using var net = await NetworkDaemon.StartAsync(new DaemonOptions
         {
             CniConfig = TestBridge.Conflist("crisp-e2e-invocation",
-                TestBridge.BridgePlugin(dataDir, new(220, 229)), askingPlugin, TestBridge.Plugin(silent)),
+                TestBridge.BridgePlugin(dataDir, new(220, 229)), askingPlugin, TestBridge.Plugin(silent), shaperPlugin),
             Flags = plugins.DaemonFlags,
         });
 
@@ -35,6 +38,7 @@ public sealed class CniInvocationTests(NetworkFixture fixture)
             p.PortMappings.Add(new PortMapping { ContainerPort = 9090, Protocol = Protocol.Tcp });
             p.DnsConfig = new DNSConfig { Servers = { "10.199.0.53" }, Searches = { "e2e.svc" }, Options = { "ndots:2" } };
             p.Annotations["kubernetes.io/ingress-bandwidth"] = "10M";
+            p.Annotations["kubernetes.io/egress-bandwidth"] = "1Mi";
         });
         try
         {
@@ -63,6 +67,13 @@ public sealed class CniInvocationTests(NetworkFixture fixture)
             Assert.Equal(["10.199.0.53"], dns["servers"]!.AsArray().Select(s => (string?)s));
             Assert.Equal(["e2e.svc"], dns["searches"]!.AsArray().Select(s => (string?)s));
             Assert.Equal(["ndots:2"], dns["options"]!.AsArray().Select(s => (string?)s));
+
+            // The bandwidth annotations, in bits per second, for the plugin that asks for them.
+            var bandwidth = plugins.StdinOf(shaper, "ADD", podId)["runtimeConfig"]?["bandwidth"];
+            Assert.NotNull(bandwidth);
+            Assert.Equal(10_000_000UL, (ulong)bandwidth["ingressRate"]!);
+            Assert.Equal(1_048_576UL, (ulong)bandwidth["egressRate"]!);
+            Assert.Null(plugins.StdinOf(shaper, "ADD", podId)["runtimeConfig"]?["portMappings"]);
 
             // A plugin without capabilities gets no runtimeConfig at all.
             Assert.Null(plugins.StdinOf(silent, "ADD", podId)["runtimeConfig"]);
