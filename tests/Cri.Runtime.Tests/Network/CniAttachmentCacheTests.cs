@@ -60,6 +60,17 @@ public sealed class CniAttachmentCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task Add_failed_flag_round_trips_and_defaults_to_false()
+    {
+        var cache = new CniAttachmentCache(CacheDir);
+        await cache.SaveAsync(Attachment("ok"), CancellationToken.None);
+        await cache.SaveAsync(Attachment("failed") with { AddFailed = true }, CancellationToken.None);
+
+        Assert.False(cache.Load("ok")!.AddFailed);
+        Assert.True(cache.Load("failed")!.AddFailed);
+    }
+
+    [Fact]
     public async Task Saving_again_replaces_the_attachment()
     {
         var cache = new CniAttachmentCache(CacheDir);
