@@ -52,6 +52,8 @@ public static class ConfigSchema
         List("network", "cni_bin_dirs", "Directories searched for CNI plugin binaries.", c => c.NetworkCniBinDirs, (c, v) => c.NetworkCniBinDirs = v, AllAbsolute),
         Bool("network", "write_default_cni_config", "Write a bridge network config when cni_conf_dir has none.", c => c.NetworkWriteDefaultCniConfig, (c, v) => c.NetworkWriteDefaultCniConfig = v),
 
+        Str("streaming", "address", "host:port of the Exec/Attach/PortForward streaming server (port 0: any free port).", c => c.StreamingAddress, (c, v) => c.StreamingAddress = v, HostPort),
+
         Str("metrics", "prometheus_address", "host:port of the Prometheus endpoint (/metrics); empty disables it.", c => c.MetricsPrometheusAddress, (c, v) => c.MetricsPrometheusAddress = v, LoopbackOrEmpty),
         Str("tracing", "otlp_endpoint", "OTLP endpoint (http://host:4317) for traces and metrics; empty disables export.", c => c.TracingOtlpEndpoint, (c, v) => c.TracingOtlpEndpoint = v, UriOrEmpty),
     ];
@@ -89,6 +91,16 @@ public static class ConfigSchema
     private static Func<long, string?> Range(long min, long max) => value =>
         value >= min && value <= max ? null
             : $"must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>ip:port ([v6]:port); a name would need resolving, and Kestrel cannot bind "localhost" to port 0.</summary>
+    private static string? HostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !System.Net.IPAddress.TryParse(value[..colon].Trim('[', ']'), out _)
+            || !int.TryParse(value.AsSpan(colon + 1), CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+            return $"must be ip:port (e.g. 127.0.0.1:0), got \"{value}\"";
+        return null;
+    }
 
     private static string? LoopbackOrEmpty(string value)
     {

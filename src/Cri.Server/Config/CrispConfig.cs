@@ -33,6 +33,8 @@ public sealed class CrispConfig
     public List<string> NetworkCniBinDirs { get; set; } = ["/usr/lib/cni", "/opt/cni/bin"];
     public bool NetworkWriteDefaultCniConfig { get; set; }
 
+    /// <summary>The kubelet proxies streams to this address (containerd's default too: loopback, any free port).</summary>
+    public string StreamingAddress { get; set; } = "127.0.0.1:0";
     public string MetricsPrometheusAddress { get; set; } = "127.0.0.1:9537";
     public string TracingOtlpEndpoint { get; set; } = "";
 

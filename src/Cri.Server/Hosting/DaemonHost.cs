@@ -7,6 +7,7 @@ using Crisp.Server.Config;
 using Crisp.Server.Hosting.Http2;
 using Crisp.Server.Services.Image;
 using Crisp.Server.Services.Runtime;
+using Crisp.Server.Streaming;
 using Crisp.Server.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
@@ -42,6 +43,9 @@ public static class DaemonHost
                 listen.Protocols = HttpProtocols.Http2;
                 listen.Use(UnixAuthorityMiddleware.Wrap);
             });
+            // The streaming server (exec/attach/port-forward): plain HTTP/1.1, upgraded per connection.
+            var streaming = StreamingListenAddress.Parse(config.StreamingAddress);
+            kestrel.Listen(System.Net.IPAddress.Parse(streaming.Host), streaming.Port, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Limits.MaxRequestBodySize = config.GrpcMaxMessageBytes;
             kestrel.AddServerHeader = false;
         });
@@ -58,6 +62,11 @@ public static class DaemonHost
         AddTelemetry(builder.Services, config);
 
         builder.Services.AddSingleton(new DaemonContext(config));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<StreamingRequestCache>();
+        builder.Services.AddSingleton(StreamingListenAddress.Parse(config.StreamingAddress));
+        builder.Services.AddSingleton<StreamingServer>();
+        builder.Services.AddSingleton<StreamingEndpoint>();
         builder.Services.AddCrispImageService(ImageOptions(config));
         builder.Services.AddCrispRuntime(RuntimeOptions(config));
 
@@ -68,6 +77,14 @@ public static class DaemonHost
             if (written is not null)
                 app.Logger.LogInformation("No CNI config in {CniConfDir}: wrote the default bridge network {File}", config.NetworkCniConfDir, written);
         }
+        app.UseWebSockets();
+        app.Use(async (context, next) =>
+        {
+            if (StreamingEndpoint.Matches(context.Request.Path))
+                await context.RequestServices.GetRequiredService<StreamingEndpoint>().HandleAsync(context);
+            else
+                await next(context);
+        });
         app.MapGrpcService<CrispRuntimeService>();
         app.MapGrpcService<CrispImageService>();
         return app;

@@ -3,6 +3,7 @@ using Crisp.ImageService.Api;
 using Crisp.Runtime;
 using Crisp.Runtime.Handlers;
 using Crisp.Server.Hosting;
+using Crisp.Server.Streaming;
 
 // The constructor parameters are used by the per-RPC partial files; until every RPC
 // group has its file some may be unread.
@@ -16,8 +17,8 @@ namespace Crisp.Server.Services.Runtime;
 /// answered Unimplemented (with the RPC named) by the generated base class and the interceptor.
 /// </summary>
 public sealed partial class CrispRuntimeService(
-    DaemonContext daemon, ContainerRuntime runtime, RuntimeHandlerRegistry handlers, IImageManager images)
+    DaemonContext daemon, ContainerRuntime runtime, RuntimeHandlerRegistry handlers, IImageManager images, StreamingServer streaming)
     : RuntimeService.RuntimeServiceBase
 {
-    // Handlers use the primary-constructor parameters (daemon, runtime, handlers, images) directly.
+    // Handlers use the primary-constructor parameters (daemon, runtime, handlers, images, streaming) directly.
 }
