@@ -31,10 +31,13 @@ public sealed class CniAttachmentCache(string directory)
     public CniAttachment? Load(string sandboxId)
     {
         var path = PathOf(sandboxId);
-        if (!File.Exists(path)) return null;
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        // Another pod's detach may delete its file between listing and reading: that pod has no attachment any more.
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
         try
         {
-            return CniAttachment.FromJson(JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new FormatException("not a JSON object"));
+            return CniAttachment.FromJson(JsonNode.Parse(bytes) as JsonObject ?? throw new FormatException("not a JSON object"));
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {

@@ -44,6 +44,12 @@ public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSou
         foreach (var file in CniConfigProbe.CandidateFiles(confDir))
         {
             var info = new FileInfo(file);
+            // Kubernetes ConfigMap volumes (and many installers) swap a symlink's target; stamp what it points to.
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+            {
+                sb.Append(target.FullName).Append('|');
+                info = target;
+            }
             sb.Append(info.Name).Append('|').Append(info.Exists ? info.Length : -1).Append('|')
               .Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0).Append('\n');
         }

@@ -18,6 +18,11 @@ public sealed partial class PodNetwork(
     // Host ports are checked and claimed (by the pending attachment) under one lock, so two pods started at
     // once cannot both get the same port.
     private readonly SemaphoreSlim _claimLock = new(1, 1);
+    private static readonly TimeSpan FailedRetryTimeout = TimeSpan.FromSeconds(10);
+    private long _lastFailedRetry = long.MinValue / 2;
+
+    /// <summary>How often attaches retry the DEL of failed attachments (tests shorten it).</summary>
+    internal TimeSpan FailedRetryInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     public CniConfigState Status => configs.Current;
 
@@ -101,12 +106,22 @@ public sealed partial class PodNetwork(
     }
 
     /// <summary>Another DEL for attachments whose failed ADD could not be undone (a plugin since installed or fixed).</summary>
+    /// <remarks>
+    /// At most once a minute and for a few seconds each, so a plugin whose DEL keeps failing or hangs cannot make
+    /// every new pod pay for it.
+    /// </remarks>
     private async Task RetryFailedAttachmentsAsync(CancellationToken ct)
     {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastFailedRetry);
+        if (now - last < FailedRetryInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastFailedRetry, now, last) != last) return;
         foreach (var failed in cache.All().Where(a => a.AddFailed).ToList())
         {
-            try { await DetachAsync(failed.SandboxId, ct).ConfigureAwait(false); }
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(FailedRetryTimeout);
+            try { await DetachAsync(failed.SandboxId, bounded.Token).ConfigureAwait(false); }
             catch (RuntimeException e) { LogDelFailed(logger, e, failed.SandboxId, failed.Network.Name); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { LogDelRetryTimedOut(logger, failed.SandboxId); }
         }
     }
 
@@ -177,6 +192,9 @@ public sealed partial class PodNetwork(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CNI DEL for pod sandbox {SandboxId}: plugin {Plugin} is not installed in [{BinDirs}]; skipped")]
     private static partial void LogDelSkipped(ILogger logger, string sandboxId, string plugin, string binDirs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retried CNI DEL for the failed attachment of pod sandbox {SandboxId} timed out; will retry later")]
+    private static partial void LogDelRetryTimedOut(ILogger logger, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CNI DEL for pod sandbox {SandboxId} on network {Network} failed")]
     private static partial void LogDelFailed(ILogger logger, Exception exception, string sandboxId, string network);

@@ -34,7 +34,10 @@ public sealed class PodNetworkTests : IDisposable
         new CniPluginExecutor([_fake.BinDir]),
         new CniAttachmentCache(_fake.CacheDir),
         new PodCidrStore(_fake.PodCidrFile),
-        NullLogger<PodNetwork>.Instance);
+        NullLogger<PodNetwork>.Instance)
+    {
+        FailedRetryInterval = TimeSpan.Zero,
+    };
 
     private static PodSandboxConfig Pod(string name = "web", params PortMapping[] ports)
     {
@@ -351,6 +354,31 @@ public sealed class PodNetworkTests : IDisposable
         Assert.Equal(["DEL broken", "DEL one", "ADD one", "ADD broken"], _fake.CallSummary());
         Assert.All(calls.Take(2), c => Assert.Equal("sb-left", c.Env["CNI_CONTAINERID"]));
         Assert.Equal(["sb-next"], network.AttachedSandboxIds());
+    }
+
+    [Fact]
+    public async Task Failed_undo_is_retried_at_most_once_per_interval()
+    {
+        _fake.Plugin("one", Result1);
+        _fake.Plugin("broken");
+        _fake.FailWithCniError("broken", "ADD", """{"code":100,"msg":"add broke"}""");
+        _fake.FailWithCniError("broken", "DEL", """{"code":100,"msg":"del broke too"}""");
+        Chain("1.0.0", "one", "broken");
+        var slow = new PodNetwork(
+            new CniConfigSource(_fake.ConfDir, NullLogger<CniConfigSource>.Instance),
+            new CniPluginExecutor([_fake.BinDir]),
+            new CniAttachmentCache(_fake.CacheDir),
+            new PodCidrStore(_fake.PodCidrFile),
+            NullLogger<PodNetwork>.Instance) { FailedRetryInterval = TimeSpan.FromMinutes(1) };
+        await Assert.ThrowsAsync<RuntimeException>(() => slow.AttachAsync("sb-left", Pod(), Netns, CancellationToken.None));
+
+        _fake.Heal("broken", "ADD");
+        _fake.ClearCalls();
+        await slow.AttachAsync("sb-next", Pod("next"), Netns, CancellationToken.None);
+
+        // The first attach already used this minute's retry; the second does not pay for the failed one again.
+        Assert.Equal(["ADD one", "ADD broken"], _fake.CallSummary());
+        Assert.Contains("sb-left", slow.AttachedSandboxIds());
     }
 
     [Fact]
