@@ -169,10 +169,7 @@ public static unsafe partial class Zlib
                 }
                 finally
                 {
-                    _strm->NextIn = null;
-                    _strm->AvailIn = 0;
-                    _strm->NextOut = null;
-                    _strm->AvailOut = 0;
+                    ForgetBuffers(_strm);
                 }
             }
         }
@@ -184,6 +181,15 @@ public static unsafe partial class Zlib
             NativeMemory.Free(_strm);
             _strm = null;
         }
+    }
+
+    /// <summary>The stream points into pinned spans only during a call; never leave those pointers behind.</summary>
+    private static void ForgetBuffers(ZStream* strm)
+    {
+        strm->NextIn = null;
+        strm->AvailIn = 0;
+        strm->NextOut = null;
+        strm->AvailOut = 0;
     }
 
     /// <summary>A zlib compression context with a preset dictionary; each call emits one
@@ -240,10 +246,7 @@ public static unsafe partial class Zlib
                 }
                 finally
                 {
-                    _strm->NextIn = null;
-                    _strm->AvailIn = 0;
-                    _strm->NextOut = null;
-                    _strm->AvailOut = 0;
+                    ForgetBuffers(_strm);
                 }
             }
         }
