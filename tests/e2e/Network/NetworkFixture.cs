@@ -83,7 +83,11 @@ public sealed class NetworkFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Runs alone, after the parallel collections: these tests add and remove links, NAT rules and ip_forward on the host,
+/// which other tests compare against (e.g. a hostNetwork pod's view of /sys/class/net).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NetworkCollection : ICollectionFixture<NetworkFixture>
 {
     public const string Name = "network";
