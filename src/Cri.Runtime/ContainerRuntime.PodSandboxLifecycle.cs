@@ -63,6 +63,7 @@ public sealed partial class ContainerRuntime
         {
             Log.SandboxSetupFailed(_logger, ex, id, config.Metadata.Name);
             await TearDownSandboxAsync(record, strict: false, CancellationToken.None);
+            await _network.AbandonAsync(id, CancellationToken.None);
             await _store.DeleteSandboxAsync(id, CancellationToken.None);
             _locks.Forget(id);
             if (ex is RuntimeException) throw;

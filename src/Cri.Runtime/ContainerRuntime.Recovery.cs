@@ -107,6 +107,7 @@ public sealed partial class ContainerRuntime
             case SandboxPhase.Creating:
                 Log.RecoveryAction(_logger, sandbox.Id, "removing pod sandbox left half-created");
                 await TearDownSandboxAsync(sandbox, strict: false, cancellationToken);
+                await _network.AbandonAsync(sandbox.Id, cancellationToken);
                 await _store.DeleteSandboxAsync(sandbox.Id, cancellationToken);
                 return;
             case SandboxPhase.Removing:

@@ -38,10 +38,24 @@ public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSou
     private string Stamp()
     {
         var sb = new StringBuilder();
-        var dir = new DirectoryInfo(confDir);
-        // Distinct from an empty directory's stamp, so the "does not exist" message goes once the directory appears.
-        if (!dir.Exists) return "\0missing";
-        foreach (var file in CniConfigProbe.CandidateFiles(confDir))
+        try
+        {
+            // Distinct from an empty directory's stamp, so the "does not exist" message goes once the directory appears.
+            if (!Directory.Exists(confDir)) return "\0missing";
+            foreach (var file in CniConfigProbe.CandidateFiles(confDir))
+                StampFile(sb, file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The directory changed under us (an installer replacing it): a stamp that differs makes the next use re-read.
+            sb.Append("\0unreadable ").Append(e.Message).Append(Environment.TickCount64);
+        }
+        return sb.ToString();
+    }
+
+    private static void StampFile(StringBuilder sb, string file)
+    {
+        try
         {
             var info = new FileInfo(file);
             // Kubernetes ConfigMap volumes (and many installers) swap a symlink's target; stamp what it points to.
@@ -53,7 +67,11 @@ public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSou
             sb.Append(info.Name).Append('|').Append(info.Exists ? info.Length : -1).Append('|')
               .Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0).Append('\n');
         }
-        return sb.ToString();
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A symlink loop or a file removed meanwhile: the probe reports it as skipped; the stamp only needs to differ.
+            sb.Append(file).Append("|unreadable|").Append(e.Message).Append('\n');
+        }
     }
 
     private void Report(CniConfigState? previous, CniConfigState current)

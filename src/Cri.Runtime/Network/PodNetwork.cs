@@ -125,6 +125,16 @@ public sealed partial class PodNetwork(
         }
     }
 
+    /// <summary>
+    /// For a pod whose setup failed and whose DEL failed too: its attachment stays on disk for a later DEL but, like
+    /// a failed ADD, no longer claims host ports and is retried by later attaches.
+    /// </summary>
+    public async Task AbandonAsync(string sandboxId, CancellationToken ct)
+    {
+        if (cache.Load(sandboxId) is { AddFailed: false } attachment)
+            await cache.SaveAsync(attachment with { AddFailed = true }, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Sandboxes with an attachment on disk (for recovery to find DELs a crash interrupted).</summary>
     public IEnumerable<string> AttachedSandboxIds() => cache.All().Select(a => a.SandboxId);
 

@@ -24,7 +24,17 @@ internal static class NetworkNamespaceDialer
         SocketException? refused = null;
         foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
         {
-            var socket = await CreateSocketAsync(podSandboxId, networkNamespacePath, address.AddressFamily).ConfigureAwait(false);
+            Socket socket;
+            try
+            {
+                socket = await CreateSocketAsync(podSandboxId, networkNamespacePath, address.AddressFamily).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // A kernel without IPv6 cannot even create the socket; the IPv4 answer stands.
+                refused ??= e;
+                continue;
+            }
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -58,7 +58,9 @@ public static class ResizeDecoder
                 return data.Length;
             }
             var length = (int)reader.BytesConsumed;
-            var size = JsonSerializer.Deserialize<WireSize>(data.Slice(consumed, length));
+            WireSize? size;
+            try { size = JsonSerializer.Deserialize<WireSize>(data.Slice(consumed, length)); }
+            catch (JsonException) { size = null; } // e.g. a negative or textual width: skip this one, keep the channel
             if (size is not null && size.Width <= ushort.MaxValue && size.Height <= ushort.MaxValue)
                 sizes.TryWrite(new TerminalSize((ushort)size.Width, (ushort)size.Height));
             consumed += length;

@@ -67,6 +67,9 @@ public sealed partial class SpdyPortForward(ContainerRuntime runtime, ILogger lo
         {
             try { await error.CloseWriteAsync(ct).ConfigureAwait(false); }
             catch (IOException) { }
+            // Whatever the client still sends on this stream has nowhere to go; unread, it would fill the
+            // connection's inbound buffer and stall every other stream of the connection.
+            await data.Data.DisposeAsync().ConfigureAwait(false);
         }
     }
 

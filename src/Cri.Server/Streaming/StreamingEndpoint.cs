@@ -131,7 +131,8 @@ public sealed partial class StreamingEndpoint(
         string[] protocols = [RemoteCommandProtocol.PortForward];
         if (context.WebSockets.IsWebSocketRequest)
         {
-            var version = NegotiateWebSocket(context, protocols, RemoteCommandProtocol.PortForward);
+            // The kubelet's WebSocket port-forward also answers to the binary channel protocol name.
+            var version = NegotiateWebSocket(context, [RemoteCommandProtocol.PortForward, RemoteCommandProtocol.V4], RemoteCommandProtocol.PortForward);
             if (version is null)
             {
                 await RefuseProtocolAsync(context, context.WebSockets.WebSocketRequestedProtocols, protocols);
@@ -152,6 +153,7 @@ public sealed partial class StreamingEndpoint(
             {
                 LogSessionFailed(logger, e, request.PodSandboxId);
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             return;
         }
 
@@ -165,6 +167,10 @@ public sealed partial class StreamingEndpoint(
             await new SpdyPortForward(runtime, logger).RunAsync(connection, request, connected.Token);
         }
         catch (OperationCanceledException) when (connected.IsCancellationRequested) { }
+        catch (IOException e)
+        {
+            LogSessionFailed(logger, e, request.PodSandboxId);
+        }
         finally
         {
             await EndSpdyAsync(connection, reading);

@@ -12,7 +12,8 @@ namespace Crisp.Server.Streaming;
 public sealed class WebSocketChannels : IAsyncDisposable
 {
     private const byte CloseSignal = 255;
-    private const int MaxMessage = 64 * 1024;
+    private const int MaxSentMessage = 64 * 1024;
+    private const int ReceiveChunk = 16 * 1024;
     private static readonly TimeSpan ClientCloseGrace = TimeSpan.FromSeconds(5);
 
     private readonly WebSocket _socket;
@@ -33,25 +34,35 @@ public sealed class WebSocketChannels : IAsyncDisposable
 
     public Stream Writer(byte channel) => new ChannelWriteStream(this, channel);
 
-    /// <summary>Pumps client messages into the incoming channels until the client closes or <paramref name="ct"/> fires.</summary>
+    /// <summary>
+    /// Pumps client messages into the incoming channels until the client closes or <paramref name="ct"/> fires.
+    /// A message is forwarded chunk by chunk as it arrives, so its size is not limited by a buffer.
+    /// </summary>
     public async Task ReceiveAsync(CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxMessage);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunk);
         try
         {
+            int? channel = null; // of the message being received; null between messages
             while (_socket.State == WebSocketState.Open)
             {
-                var (length, type) = await ReceiveMessageAsync(buffer, ct).ConfigureAwait(false);
-                if (type == WebSocketMessageType.Close) break;
-                if (length == 0) continue;
-                var channel = buffer[0];
-                if (channel == CloseSignal && _closeSignals && length >= 2)
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(0, ReceiveChunk), ct).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close) break;
+                var data = buffer.AsMemory(0, result.Count);
+                if (channel is null && data.Length > 0)
                 {
-                    if (_incoming.TryGetValue(buffer[1], out var closed)) await closed.Writer.CompleteAsync().ConfigureAwait(false);
-                    continue;
+                    channel = data.Span[0];
+                    data = data[1..];
+                    if (channel == CloseSignal && _closeSignals)
+                    {
+                        if (data.Length > 0 && _incoming.TryGetValue(data.Span[0], out var closed))
+                            await closed.Writer.CompleteAsync().ConfigureAwait(false);
+                        data = Memory<byte>.Empty;
+                    }
                 }
-                if (!_incoming.TryGetValue(channel, out var pipe)) continue;
-                await pipe.Writer.WriteAsync(buffer.AsMemory(1, length - 1), ct).ConfigureAwait(false);
+                if (channel is { } c && data.Length > 0 && _incoming.TryGetValue((byte)c, out var pipe))
+                    await pipe.Writer.WriteAsync(data, ct).ConfigureAwait(false);
+                if (result.EndOfMessage) channel = null;
             }
         }
         catch (WebSocketException) { }
@@ -60,20 +71,6 @@ public sealed class WebSocketChannels : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             foreach (var pipe in _incoming.Values) await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async Task<(int Length, WebSocketMessageType Type)> ReceiveMessageAsync(byte[] buffer, CancellationToken ct)
-    {
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-                throw new WebSocketException($"a streaming message is larger than {MaxMessage} bytes");
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close) return (0, result.MessageType);
-            length += result.Count;
-            if (result.EndOfMessage) return (length, result.MessageType);
         }
     }
 
@@ -154,7 +151,7 @@ public sealed class WebSocketChannels : IAsyncDisposable
         {
             while (buffer.Length > 0)
             {
-                var chunk = buffer[..Math.Min(buffer.Length, MaxMessage - 1)];
+                var chunk = buffer[..Math.Min(buffer.Length, MaxSentMessage - 1)];
                 await owner.SendAsync(channel, chunk, cancellationToken).ConfigureAwait(false);
                 buffer = buffer[chunk.Length..];
             }

@@ -22,7 +22,9 @@ public sealed partial class WebSocketPortForward(ContainerRuntime runtime, ILogg
         await using (channels.ConfigureAwait(false))
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var receive = channels.ReceiveAsync(stop.Token);
+            // The client leaving ends every forward: a pod that never closes must not keep the session alive.
+            var receive = channels.ReceiveAsync(stop.Token).ContinueWith(
+                _ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             var portPrefix = new byte[2];
             for (var i = 0; i < ports.Count; i++)
             {
@@ -46,7 +48,11 @@ public sealed partial class WebSocketPortForward(ContainerRuntime runtime, ILogg
             await using var connection = new DuplexStream(channels.Reader(dataChannel), channels.Writer(dataChannel));
             await runtime.PortForwardAsync(request.PodSandboxId, port, connection, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away (or crispd is stopping): nobody to report to.
+        }
+        catch (Exception e)
         {
             LogForwardFailed(logger, e, request.PodSandboxId, port);
             var message = $"error forwarding port {port.ToString(CultureInfo.InvariantCulture)} to pod {request.PodSandboxId}: {e.Message}";

@@ -163,4 +163,18 @@ public sealed class CniConfigSourceTests : IDisposable
 
         Assert.DoesNotContain("does not exist", source.Current.Message);
     }
+
+    [Fact]
+    public void A_symlink_loop_in_the_conf_dir_is_skipped_not_thrown()
+    {
+        Directory.CreateDirectory(ConfDir);
+        File.CreateSymbolicLink(Path.Combine(ConfDir, "05-loop.conflist"), Path.Combine(ConfDir, "05-loop.conflist"));
+        File.WriteAllText(Path.Combine(ConfDir, "10-ok.conflist"), """{"cniVersion":"1.0.0","name":"ok","plugins":[{"type":"loopback"}]}""");
+
+        var state = NewSource().Current;
+
+        Assert.True(state.Ready);
+        Assert.Equal("ok", state.NetworkName);
+        Assert.Contains(state.SkippedFiles, f => f.Contains("05-loop.conflist", StringComparison.Ordinal));
+    }
 }

@@ -382,6 +382,23 @@ public sealed class PodNetworkTests : IDisposable
     }
 
     [Fact]
+    public async Task An_abandoned_attachment_no_longer_claims_its_host_ports()
+    {
+        _fake.Plugin("one", Result1);
+        Chain("1.0.0", "one");
+        var network = Network();
+        var port = FreePort();
+        var mapping = new PortMapping { HostPort = port, ContainerPort = 80 };
+        await network.AttachAsync("sb-setup-failed", Pod("web", mapping), Netns, CancellationToken.None);
+
+        // RunPodSandbox failed after ADD and its DEL failed too: the pod is gone, its attachment waits for a DEL.
+        await network.AbandonAsync("sb-setup-failed", CancellationToken.None);
+        await network.AttachAsync("sb-retry", Pod("web-retry", mapping), Netns, CancellationToken.None);
+
+        Assert.Contains("sb-retry", network.AttachedSandboxIds());
+    }
+
+    [Fact]
     public async Task Failed_undo_can_be_finished_by_detach()
     {
         _fake.Plugin("one", Result1);

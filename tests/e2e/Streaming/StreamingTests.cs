@@ -86,6 +86,19 @@ public sealed class StreamingTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task Exec_takes_stdin_messages_larger_than_any_buffer()
+    {
+        var (_, id) = await RunningContainerAsync("exec-big");
+        var url = await ExecUrlAsync(id, true, true, false, false, "wc", "-c");
+        await using var client = await ChannelClient.ConnectAsync(url, "v5.channel.k8s.io");
+        await client.SendAsync(Stdin, new byte[300 * 1024]);
+        await client.SendAsync(Stdin, new byte[5]);
+        await client.CloseChannelAsync(Stdin);
+        await client.WaitForCloseAsync(Timeout);
+        Assert.Equal((300 * 1024 + 5).ToString(System.Globalization.CultureInfo.InvariantCulture), client.Text(Stdout).Trim());
+    }
+
+    [Fact]
     public async Task Exec_with_a_tty_gets_a_terminal_of_the_size_the_client_sets()
     {
         var (_, id) = await RunningContainerAsync("exec-tty");
