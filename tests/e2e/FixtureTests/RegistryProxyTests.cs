@@ -19,7 +19,7 @@ public sealed class RegistryProxyTests
 
         var raw = await ImagePusher.InspectRawAsync(proxy.Reference("crisp-test/proxied"));
         Assert.Equal(image.ManifestDigest, Sha256Digest.Of(Encoding.UTF8.GetBytes(raw)));
-        Assert.Contains(proxy.Requests, r => r.Method == "PUT" && r.Path.EndsWith("/manifests/latest", StringComparison.Ordinal) && r.Status == 201);
+        await proxy.WaitForRequestAsync(r => r.Method == "PUT" && r.Path.EndsWith("/manifests/latest", StringComparison.Ordinal) && r.Status == 201, TimeSpan.FromSeconds(10));
         Assert.All(proxy.Requests, r => Assert.Equal(RegistryFault.None, r.Fault));
         Assert.Contains(registry.Requests, r => r.Method == "PUT" && r.Path.Contains("/manifests/latest", StringComparison.Ordinal));
     }
@@ -34,7 +34,7 @@ public sealed class RegistryProxyTests
 
         var raw = await ImagePusher.InspectRawAsync(proxy.Reference("crisp-test/behind-proxy"));
         Assert.Equal(image.ManifestDigest, Sha256Digest.Of(Encoding.UTF8.GetBytes(raw)));
-        Assert.Contains(proxy.Requests, r => r.Path == "/v2/crisp-test/behind-proxy/manifests/latest" && r.Status == 200);
+        await proxy.WaitForRequestAsync(r => r.Path == "/v2/crisp-test/behind-proxy/manifests/latest" && r.Status == 200, TimeSpan.FromSeconds(10));
     }
 
     [Fact]

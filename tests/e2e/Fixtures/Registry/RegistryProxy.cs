@@ -47,6 +47,23 @@ public sealed class RegistryProxy : IAsyncDisposable
     /// <summary>Every request handled so far, in completion order.</summary>
     public IReadOnlyList<ProxiedRequest> Requests => _requests.ToArray();
 
+    /// <summary>
+    /// Waits until a handled request matches: a request is recorded once its connection is done, which can be just
+    /// after the client already has its answer.
+    /// </summary>
+    public async Task<ProxiedRequest> WaitForRequestAsync(Func<ProxiedRequest, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var found = _requests.FirstOrDefault(match);
+            if (found is not null) return found;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no matching request within {timeout}; seen: {string.Join(", ", _requests)}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Added before forwarding each request (a slow registry).</summary>
     public TimeSpan Delay
     {
