@@ -71,8 +71,13 @@ public sealed partial class ContainerRuntime
             linux.Memory = MemoryOf(sample, timestamp);
             linux.Process = new ProcessUsage { Timestamp = timestamp, ProcessCount = new UInt64Value { Value = sample.ProcessCount } };
         }
-        foreach (var container in _store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos))
+        var running = _store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos).ToList();
+        foreach (var container in running)
             linux.Containers.Add(await CollectContainerStatsAsync(container, cancellationToken));
+        // Any running container's init is inside the pod's network namespace; a host-network pod's counters are the node's.
+        // (Its pid is trusted only while its start time matches: pids wrap quickly.)
+        if (!sandbox.HostNetwork && running.FirstOrDefault(c => c.Pid > 0 && ProcessStartTime.IsSameProcess(c.Pid, c.PidStartTime)) is { } inPod)
+            linux.Network = PodNetworkUsage.Read(inPod.Pid, Network.PodNetwork.InterfaceName, UnixNanos.Now());
         return new PodSandboxStats { Attributes = SandboxStatusBuilder.Attributes(sandbox), Linux = linux };
     }
 

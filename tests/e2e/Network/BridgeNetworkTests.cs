@@ -36,6 +36,13 @@ public sealed class BridgeNetworkTests(NetworkFixture fixture)
             // The client sees its own address on eth0: the status reports the address the pod really has.
             var addresses = await NetworkPods.ExecUntilSuccessAsync(Pods, client, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"]);
             Assert.Contains($" {clientIp}/24 ", addresses);
+
+            // The traffic shows in the pod's network stats (eth0 of the pod's namespace, not the node's).
+            var stats = (await fixture.Runtime.PodSandboxStatsAsync(new PodSandboxStatsRequest { PodSandboxId = clientPod })).Stats;
+            Assert.Equal("eth0", stats.Linux.Network.DefaultInterface.Name);
+            Assert.True(stats.Linux.Network.DefaultInterface.RxBytes.Value > 0);
+            Assert.True(stats.Linux.Network.DefaultInterface.TxBytes.Value > 0);
+            Assert.DoesNotContain(stats.Linux.Network.Interfaces, i => i.Name == "lo");
         }
         finally
         {
