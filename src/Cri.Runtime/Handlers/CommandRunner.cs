@@ -30,9 +30,20 @@ internal static class CommandRunner
         var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
         try
         {
-            if (stdin is not null)
-                await process.StandardInput.WriteAsync(stdin.AsMemory(), deadline.Token).ConfigureAwait(false);
-            process.StandardInput.Close();
+            try
+            {
+                if (stdin is not null)
+                    await process.StandardInput.WriteAsync(stdin.AsMemory(), deadline.Token).ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // Broken pipe: the command closed its stdin without reading it all (often because it is exiting with
+                // an error, possibly before HasExited says so). Its exit code and output still tell what happened.
+                // Dispose the writer here, where its failing flush of the unsent rest is expected, not in Process.Dispose.
+                try { process.StandardInput.Dispose(); }
+                catch (IOException) { }
+            }
             await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
             return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
@@ -41,12 +52,6 @@ internal static class CommandRunner
             TryKill(process);
             if (ct.IsCancellationRequested) throw;
             throw new TimeoutException($"{fileName} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout}");
-        }
-        catch (IOException) when (process.HasExited)
-        {
-            // The command exited before reading its stdin; its exit code still tells what happened.
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-            return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
     }
 
