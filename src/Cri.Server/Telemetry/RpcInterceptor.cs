@@ -16,6 +16,8 @@ public sealed partial class RpcInterceptor(ILogger<RpcInterceptor> logger) : Int
 {
     private readonly ILogger _logger = logger;
 
+    // "/runtime.v1.RuntimeService/Version" → "runtime.v1.RuntimeService/Version", trimmed once per method, not per call.
+    private static readonly ConcurrentDictionary<string, string> MethodNames = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<MessageDescriptor, (FieldDescriptor? Pod, FieldDescriptor? Container)> IdFields = new();
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -52,7 +54,7 @@ public sealed partial class RpcInterceptor(ILogger<RpcInterceptor> logger) : Int
 
     private CallScope Begin(object request, ServerCallContext context)
     {
-        var method = context.Method.TrimStart('/');
+        var method = MethodNames.GetOrAdd(context.Method, static m => m.TrimStart('/'));
         var activity = CrispTelemetry.Source.StartActivity(method, ActivityKind.Server);
         string? podId = null, containerId = null;
         if (request is IMessage message)
