@@ -35,12 +35,8 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
 
     public string Directory => namespacesDir;
 
-    public string SandboxDir(string sandboxId)
-    {
-        if (sandboxId.Length == 0 || sandboxId.Contains('/') || sandboxId.Contains("..", StringComparison.Ordinal))
-            throw RuntimeException.InvalidField("pod_sandbox_id", $"\"{sandboxId}\" is not a valid id");
-        return Path.Combine(namespacesDir, sandboxId);
-    }
+    public string SandboxDir(string sandboxId) =>
+        Path.Combine(namespacesDir, State.ObjectIds.RequireFileNameSafe(sandboxId, "pod_sandbox_id"));
 
     public async Task<PinnedNamespaces> CreateAsync(
         string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)

@@ -13,19 +13,8 @@ public sealed class CniAttachmentCache(string directory)
 {
     public string Directory => directory;
 
-    public async Task SaveAsync(CniAttachment attachment, CancellationToken ct)
-    {
-        System.IO.Directory.CreateDirectory(directory);
-        var path = PathOf(attachment.SandboxId);
-        var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-        {
-            await JsonSerializer.SerializeAsync(stream, attachment.ToJson(), cancellationToken: ct).ConfigureAwait(false);
-            await stream.FlushAsync(ct).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    public Task SaveAsync(CniAttachment attachment, CancellationToken ct) =>
+        Host.AtomicFile.WriteAsync(PathOf(attachment.SandboxId), JsonSerializer.SerializeToUtf8Bytes(attachment.ToJson()), ct);
 
     /// <summary>The pod's attachment, or null when it has none (never attached, or already detached).</summary>
     public CniAttachment? Load(string sandboxId)
@@ -59,10 +48,6 @@ public sealed class CniAttachmentCache(string directory)
 
     public void Delete(string sandboxId) => File.Delete(PathOf(sandboxId));
 
-    private string PathOf(string sandboxId)
-    {
-        if (sandboxId.Length == 0 || sandboxId.Contains('/') || sandboxId.Contains("..", StringComparison.Ordinal))
-            throw RuntimeException.InvalidField("pod_sandbox_id", $"\"{sandboxId}\" is not a valid id");
-        return Path.Combine(directory, sandboxId + ".json");
-    }
+    private string PathOf(string sandboxId) =>
+        Path.Combine(directory, State.ObjectIds.RequireFileNameSafe(sandboxId, "pod_sandbox_id") + ".json");
 }

@@ -39,11 +39,8 @@ public static class DefaultCniConfig
     public static string? WriteIfMissing(string confDir)
     {
         if (CniConfigProbe.Probe(confDir).Ready) return null;
-        Directory.CreateDirectory(confDir);
         var path = Path.Combine(confDir, FileName);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, Content + "\n");
-        File.Move(temp, path, overwrite: true);
+        Host.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(Content + "\n"));
         return path;
     }
 }

@@ -7,6 +7,14 @@ public static class ObjectIds
 {
     public static string New() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The id, when it can name a file or directory of its own; InvalidArgument naming the field otherwise.</summary>
+    public static string RequireFileNameSafe(string id, string field)
+    {
+        if (id.Length == 0 || id.Contains('/') || id.Contains("..", StringComparison.Ordinal))
+            throw Api.RuntimeException.InvalidField(field, $"\"{id}\" is not a valid id");
+        return id;
+    }
+
     /// <summary>
     /// Resolves a full id or a unique prefix against the known ids (crictl passes truncated ids).
     /// Returns null when nothing matches; throws when the prefix is ambiguous.
