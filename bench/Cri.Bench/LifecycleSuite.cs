@@ -111,7 +111,7 @@ public sealed class LifecycleSuite : IBenchSuite
                     $"{Stats.MiB((long)Stats.Median(conmonRss))} / {Stats.MiB((long)conmonRss.Max())}",
                     Note: conmonRss.Count == containers.Count ? "" : $"found conmon for {conmonRss.Count} of {containers.Count} containers"));
 
-            await step.RunAsync("remove the running pods", () => RemoveAllPodsAsync(daemon, cancellationToken));
+            await step.RunAsync("remove the running pods", () => PodCleanup.RemoveAllAsync(daemon, cancellationToken));
             await step.RunAsync("RemoveImage busybox", async () =>
                 await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
         }
@@ -121,17 +121,7 @@ public sealed class LifecycleSuite : IBenchSuite
         }
         finally
         {
-            if (daemon?.ProcessId is not null)
-            {
-                try
-                {
-                    await RemoveAllPodsAsync(daemon, CancellationToken.None);
-                }
-                catch (Exception e)
-                {
-                    rows.Add(new(Name, "FAILED", "", Note: $"cleanup of pods: {e.Message.ReplaceLineEndings(" ")}"));
-                }
-            }
+            if (await PodCleanup.RemoveAllReportingAsync(Name, daemon) is { } cleanupFailure) rows.Add(cleanupFailure);
             // Removed pods must take their cgroups with them; the sweep below would hide a leak.
             var podCgroups = CgroupCleanup.Find(CgroupParent, "pod");
             if (daemon is not null && podCgroups.Count > 0)
@@ -170,16 +160,5 @@ public sealed class LifecycleSuite : IBenchSuite
         await Timed("StopPodSandbox", async () => await runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
         await Timed("RemovePodSandbox", async () => await runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
         return times;
-    }
-
-    /// <summary>What a kubelet's cleanup does: stop and remove every pod (this daemon only runs ours).</summary>
-    private static async Task RemoveAllPodsAsync(CrispDaemon daemon, CancellationToken cancellationToken)
-    {
-        var pods = await daemon.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest(), cancellationToken: cancellationToken);
-        foreach (var pod in pods.Items)
-        {
-            await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
-            await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
-        }
     }
 }

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
-using Grpc.Core;
 
 namespace Crisp.Bench;
 
@@ -109,14 +108,7 @@ public sealed class NetworkSuite : IBenchSuite
         {
             if (daemon?.ProcessId is not null)
             {
-                try
-                {
-                    await RemoveAllPodsAsync(daemon, CancellationToken.None);
-                }
-                catch (Exception e)
-                {
-                    rows.Add(new(Name, "FAILED", "", Note: $"cleanup of pods: {e.Message.ReplaceLineEndings(" ")}"));
-                }
+                if (await PodCleanup.RemoveAllReportingAsync(Name, daemon) is { } cleanupFailure) rows.Add(cleanupFailure);
                 // Every pod is gone now, so anything CNI or the netns pinning left is a leak, not a pod in flight.
                 rows.AddRange(await LeaksAsync(daemon, network));
             }
@@ -210,26 +202,5 @@ public sealed class NetworkSuite : IBenchSuite
         if (podCgroups.Count > 0)
             rows.Add(new(Name, "FAILED", "", Note: $"crisp left {podCgroups.Count} pod cgroups after removing every pod, e.g. {podCgroups[0]}"));
         return rows;
-    }
-
-    /// <summary>What a kubelet's cleanup does: stop and remove every pod (this daemon only runs ours).</summary>
-    private static async Task RemoveAllPodsAsync(CrispDaemon daemon, CancellationToken cancellationToken)
-    {
-        var pods = await daemon.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest(), cancellationToken: cancellationToken);
-        var failures = new List<Exception>();
-        // One pod that cannot be removed must not keep the others (and their CNI leases) around.
-        foreach (var pod in pods.Items)
-        {
-            try
-            {
-                await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
-                await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.Id }, cancellationToken: cancellationToken);
-            }
-            catch (RpcException e)
-            {
-                failures.Add(new InvalidOperationException($"pod {pod.Id}: {e.StatusCode}: {e.Status.Detail}", e));
-            }
-        }
-        if (failures.Count > 0) throw new AggregateException($"{failures.Count} of {pods.Items.Count} pods could not be removed: {failures[0].Message}", failures);
     }
 }
