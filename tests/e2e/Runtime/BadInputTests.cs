@@ -41,6 +41,8 @@ public sealed class BadInputTests(RuntimeFixture fixture)
         var unknown = new string('a', 64);
         await Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = unknown });
         await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = unknown });
+        await Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = unknown });
+        await Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = unknown });
         await FailsAsync(StatusCode.NotFound, unknown, () =>
             Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = unknown }).ResponseAsync);
 

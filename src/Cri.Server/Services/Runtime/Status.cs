@@ -13,19 +13,12 @@ public sealed partial class CrispRuntimeService
         response.Status.Conditions.Add(RuntimeCondition());
         response.Status.Conditions.Add(NetworkCondition());
 
+        // The kubelet (and critest) look up a pod without RuntimeClass under the empty name: list the default
+        // handler under "" too, with the features of the handler it resolves to.
+        if (handlers.All.FirstOrDefault(h => h.Name == daemon.Config.RuntimeDefaultHandler) is { } defaultHandler)
+            response.RuntimeHandlers.Add(HandlerEntry("", defaultHandler.Availability));
         foreach (var handler in handlers.All)
-        {
-            var availability = handler.Availability;
-            response.RuntimeHandlers.Add(new Crisp.Cri.V1.RuntimeHandler
-            {
-                Name = handler.Name,
-                Features = new RuntimeHandlerFeatures
-                {
-                    RecursiveReadOnlyMounts = availability.Ready && availability.SupportsRecursiveReadOnlyMounts,
-                    UserNamespaces = availability.Ready && availability.SupportsUserNamespaces,
-                },
-            });
-        }
+            response.RuntimeHandlers.Add(HandlerEntry(handler.Name, handler.Availability));
         response.Features = new RuntimeFeatures { SupplementalGroupsPolicy = true };
 
         if (request.Verbose)
@@ -36,6 +29,16 @@ public sealed partial class CrispRuntimeService
         }
         return Task.FromResult(response);
     }
+
+    private static Crisp.Cri.V1.RuntimeHandler HandlerEntry(string name, Crisp.Runtime.Handlers.HandlerAvailability availability) => new()
+    {
+        Name = name,
+        Features = new RuntimeHandlerFeatures
+        {
+            RecursiveReadOnlyMounts = availability.Ready && availability.SupportsRecursiveReadOnlyMounts,
+            UserNamespaces = availability.Ready && availability.SupportsUserNamespaces,
+        },
+    };
 
     /// <summary>RuntimeReady follows the default handler: without it no pod can start.</summary>
     private RuntimeCondition RuntimeCondition()
