@@ -3,7 +3,7 @@ CONFIGURATION ?= Release
 CRISPD := src/Cri.Server/bin/$(CONFIGURATION)/net10.0/crispd
 ARGS ?=
 
-.PHONY: deps build run test unit e2e bench clean
+.PHONY: deps build run test unit integration e2e bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -16,14 +16,19 @@ build: deps
 run: build
 	$(CRISPD) --network-write-default-cni-config true $(ARGS)
 
-# Every unit and e2e test (root required for e2e); ends with one summary line.
+# Every unit, integration and e2e test (root required for integration and e2e); ends with one summary line.
 test: build
 	scripts/test-summary.sh $(CONFIGURATION)
 
+# Root-free: needs no runc, conmon or CNI plugins, writes no cgroup and mounts nothing.
 unit: build
 	dotnet test tests/Cri.Server.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build
+
+# The runtime against the real host (runc, conmon, cgroups, mounts, namespaces); needs root.
+integration: build
+	dotnet test tests/Cri.Runtime.IntegrationTests -c $(CONFIGURATION) --no-build
 
 e2e: build
 	dotnet test tests/e2e -c $(CONFIGURATION) --no-build

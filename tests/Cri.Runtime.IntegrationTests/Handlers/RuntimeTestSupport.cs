@@ -3,7 +3,7 @@ using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 internal static class RuntimeTestSupport
 {

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Namespaces;
-using Crisp.Runtime.Tests.Handlers;
+using Crisp.Runtime.IntegrationTests.Handlers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Namespaces;
+namespace Crisp.Runtime.IntegrationTests.Namespaces;
 
 public sealed class PodNamespacesTests : IDisposable
 {

@@ -8,7 +8,7 @@ using Crisp.Runtime.Streaming;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Streaming;
+namespace Crisp.Runtime.IntegrationTests.Streaming;
 
 /// <summary>
 /// Port forward's dial into a real pinned pod network namespace (as root): a busybox nc listens on the pod's

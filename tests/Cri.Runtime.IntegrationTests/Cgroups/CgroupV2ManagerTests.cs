@@ -4,7 +4,7 @@ using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Host;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Cgroups;
+namespace Crisp.Runtime.IntegrationTests.Cgroups;
 
 /// <summary>
 /// The v2 manager against a real cgroup2 mount: the host's own tree on a unified host, or the hybrid layout's

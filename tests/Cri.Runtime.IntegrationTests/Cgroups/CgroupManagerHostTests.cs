@@ -4,7 +4,7 @@ using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Host;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Cgroups;
+namespace Crisp.Runtime.IntegrationTests.Cgroups;
 
 /// <summary>Creates, fills, measures and removes a real pod cgroup on this host (v1 or v2, whichever it has).</summary>
 public sealed class CgroupManagerHostTests

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 /// <summary>
 /// A throw-away OCI bundle whose rootfs is busybox-static applets (hard links, so a bind over one applet never

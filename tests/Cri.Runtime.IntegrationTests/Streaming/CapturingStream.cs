@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Crisp.Runtime.Tests.Streaming;
+namespace Crisp.Runtime.IntegrationTests.Streaming;
 
 /// <summary>A write-only client stream that records what a session wrote and lets a test wait for some text.</summary>
 internal sealed class CapturingStream : Stream

@@ -5,11 +5,11 @@ using Crisp.Interop;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Streaming;
-using Crisp.Runtime.Tests.Handlers;
+using Crisp.Runtime.IntegrationTests.Handlers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Streaming;
+namespace Crisp.Runtime.IntegrationTests.Streaming;
 
 /// <summary>Streaming exec and attach against real runc containers under conmon (as root).</summary>
 public sealed class StreamingContainerTests

@@ -2,7 +2,7 @@ using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Monitor;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 public sealed class OomTests
 {

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Crisp.Runtime.Handlers;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 /// <summary>
 /// A timed-out ExecSync must not leave its process behind in the container: the CRI conformance suite execs

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Crisp.Runtime.Handlers;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 /// <summary>
 /// crispd's topology for a pod with a shared PID namespace: the container joins a namespace whose pid 1 is the

@@ -2,7 +2,7 @@ using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Rootfs;
 using Xunit;
 
-namespace Crisp.Runtime.Tests.Rootfs;
+namespace Crisp.Runtime.IntegrationTests.Rootfs;
 
 public sealed class OverlayRootfsTests : IDisposable
 {

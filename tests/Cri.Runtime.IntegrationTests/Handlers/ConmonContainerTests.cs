@@ -6,7 +6,7 @@ using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Monitor;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Crisp.Runtime.Tests.Handlers;
+namespace Crisp.Runtime.IntegrationTests.Handlers;
 
 /// <summary>runc under conmon on the real host: create, start, logs, exit, exec, reopen, update, delete.</summary>
 public sealed class ConmonContainerTests
