@@ -26,9 +26,10 @@ unit: build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build
 
-# The runtime against the real host (runc, conmon, cgroups, mounts, namespaces); needs root.
+# Against the real host (runc, conmon, cgroups, mounts, namespaces, foreign owners, device nodes); needs root.
 integration: build
 	dotnet test tests/Cri.Runtime.IntegrationTests -c $(CONFIGURATION) --no-build
+	dotnet test tests/Cri.ImageService.IntegrationTests -c $(CONFIGURATION) --no-build
 
 e2e: build
 	dotnet test tests/e2e -c $(CONFIGURATION) --no-build

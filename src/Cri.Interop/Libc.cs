@@ -14,6 +14,9 @@ public static partial class Libc
     [LibraryImport(LibName, EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUidRaw();
 
+    [LibraryImport(LibName, EntryPoint = "getegid")]
+    private static partial uint GetEffectiveGidRaw();
+
     [LibraryImport(LibName, EntryPoint = "kill", SetLastError = true)]
     private static partial int KillRaw(int pid, int signal);
 
@@ -21,6 +24,8 @@ public static partial class Libc
     private static partial int ChmodRaw(string path, uint mode);
 
     public static uint GetEffectiveUid() => GetEffectiveUidRaw();
+
+    public static uint GetEffectiveGid() => GetEffectiveGidRaw();
 
     /// <summary>Sends a signal; returns false when the process no longer exists (ESRCH).</summary>
     public static bool Kill(int pid, int signal)

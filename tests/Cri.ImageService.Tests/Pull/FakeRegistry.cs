@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Crisp.ImageService.Manifests;
 using Crisp.ImageService.References;
-using Crisp.ImageService.Tests.Unpack;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

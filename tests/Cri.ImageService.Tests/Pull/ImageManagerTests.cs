@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.Registry;
-using Crisp.ImageService.Tests.Unpack;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 

@@ -4,32 +4,39 @@ using System.Text;
 using Crisp.ImageService.Manifests;
 using Crisp.ImageService.References;
 
-namespace Crisp.ImageService.Tests.Unpack;
+namespace Crisp.TestSupport.Layers;
 
-/// <summary>Builds layer tarballs entry by entry, the way a (possibly hostile) image builder would.</summary>
+/// <summary>
+/// Builds layer tarballs entry by entry, the way a (possibly hostile) image builder would. Entries without an
+/// explicit owner belong to the user running the tests, so an unprivileged unpack can apply them (lchown to
+/// one's own uid and gid needs no capability); under root that is 0:0, as in real images.
+/// </summary>
 public sealed class LayerBuilder
 {
     public static readonly DateTimeOffset DefaultTime = new(2021, 3, 4, 5, 6, 7, TimeSpan.Zero);
+
+    public static readonly int OwnUid = (int)Crisp.Interop.Libc.GetEffectiveUid();
+    public static readonly int OwnGid = (int)Crisp.Interop.Libc.GetEffectiveGid();
 
     private readonly MemoryStream _tar = new();
     private readonly TarWriter _writer;
 
     public LayerBuilder() => _writer = new TarWriter(_tar, TarEntryFormat.Pax, leaveOpen: true);
 
-    public LayerBuilder Directory(string name, UnixFileMode mode = (UnixFileMode)0b111_101_101, int uid = 0, int gid = 0, DateTimeOffset? mtime = null)
+    public LayerBuilder Directory(string name, UnixFileMode mode = (UnixFileMode)0b111_101_101, int? uid = null, int? gid = null, DateTimeOffset? mtime = null)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name) { Mode = mode, Uid = uid, Gid = gid, ModificationTime = mtime ?? DefaultTime });
+        _writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name) { Mode = mode, Uid = uid ?? OwnUid, Gid = gid ?? OwnGid, ModificationTime = mtime ?? DefaultTime });
         return this;
     }
 
-    public LayerBuilder File(string name, string content, UnixFileMode mode = (UnixFileMode)0b110_100_100, int uid = 0, int gid = 0,
+    public LayerBuilder File(string name, string content, UnixFileMode mode = (UnixFileMode)0b110_100_100, int? uid = null, int? gid = null,
         DateTimeOffset? mtime = null, IEnumerable<KeyValuePair<string, string>>? pax = null)
     {
         var entry = new PaxTarEntry(TarEntryType.RegularFile, name, pax ?? [])
         {
             Mode = mode,
-            Uid = uid,
-            Gid = gid,
+            Uid = uid ?? OwnUid,
+            Gid = gid ?? OwnGid,
             ModificationTime = mtime ?? DefaultTime,
             DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)),
         };
@@ -37,27 +44,27 @@ public sealed class LayerBuilder
         return this;
     }
 
-    public LayerBuilder Symlink(string name, string target, int uid = 0, int gid = 0)
+    public LayerBuilder Symlink(string name, string target, int? uid = null, int? gid = null)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target, Uid = uid, Gid = gid, ModificationTime = DefaultTime, Mode = (UnixFileMode)0x1FF });
+        _writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target, Uid = uid ?? OwnUid, Gid = gid ?? OwnGid, ModificationTime = DefaultTime, Mode = (UnixFileMode)0x1FF });
         return this;
     }
 
     public LayerBuilder HardLink(string name, string target)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, ModificationTime = DefaultTime });
+        _writer.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, Uid = OwnUid, Gid = OwnGid, ModificationTime = DefaultTime });
         return this;
     }
 
     public LayerBuilder Device(string name, TarEntryType type, int major, int minor, UnixFileMode mode = (UnixFileMode)0b110_110_110)
     {
-        _writer.WriteEntry(new PaxTarEntry(type, name) { DeviceMajor = major, DeviceMinor = minor, Mode = mode, ModificationTime = DefaultTime });
+        _writer.WriteEntry(new PaxTarEntry(type, name) { DeviceMajor = major, DeviceMinor = minor, Mode = mode, Uid = OwnUid, Gid = OwnGid, ModificationTime = DefaultTime });
         return this;
     }
 
     public LayerBuilder Fifo(string name)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.Fifo, name) { Mode = (UnixFileMode)0b110_100_100, ModificationTime = DefaultTime });
+        _writer.WriteEntry(new PaxTarEntry(TarEntryType.Fifo, name) { Mode = (UnixFileMode)0b110_100_100, Uid = OwnUid, Gid = OwnGid, ModificationTime = DefaultTime });
         return this;
     }
 
@@ -94,5 +101,3 @@ public sealed class LayerBuilder
         return output.ToArray();
     }
 }
-
-public sealed record Layer(byte[] Tar, byte[] Blob, Descriptor Descriptor, string DiffId);

@@ -1,4 +1,4 @@
-namespace Crisp.ImageService.Tests.Unpack;
+namespace Crisp.TestSupport.Layers;
 
 /// <summary>
 /// A scratch tree with a snapshot target and an "outside" directory holding a sentinel file, so a
