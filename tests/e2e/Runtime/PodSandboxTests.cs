@@ -108,16 +108,16 @@ public sealed class PodSandboxTests(RuntimeFixture fixture)
     public async Task Pod_resources_are_applied_to_the_pod_cgroup_and_updatable()
     {
         var (podId, pod) = await Pods.RunPodAsync("podres", p => p.Linux.Resources = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 80_000 });
-        var quotaFile = Path.Combine("/sys/fs/cgroup/cpu", pod.Linux.CgroupParent.TrimStart('/'), "cpu.cfs_quota_us");
-        Assert.Equal("80000", (await File.ReadAllTextAsync(quotaFile)).Trim());
+        var cgroupParent = pod.Linux.CgroupParent;
+        Assert.Equal(80_000, HostCgroups.CpuQuota(cgroupParent));
         await fixture.Runtime.UpdatePodSandboxResourcesAsync(new UpdatePodSandboxResourcesRequest
         {
             PodSandboxId = podId,
             Resources = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 150_000 },
         });
-        Assert.Equal("150000", (await File.ReadAllTextAsync(quotaFile)).Trim());
+        Assert.Equal(150_000, HostCgroups.CpuQuota(cgroupParent));
         await RemovePodAsync(podId);
-        Assert.False(File.Exists(quotaFile));
+        Assert.False(Directory.Exists(HostCgroups.DirectoryOf(cgroupParent, "cpu")), "the pod's cgroup outlived the pod");
     }
 
     [Fact]

@@ -137,14 +137,11 @@ public sealed class RecoveryTests
             .ToList();
         Assert.Empty(mounts);
 
-        var cgroupParent = pod.Linux.CgroupParent.TrimStart('/');
         foreach (var controller in new[] { "memory", "cpu", "pids" })
         {
-            var dir = Path.Combine("/sys/fs/cgroup", controller, cgroupParent);
-            if (Directory.Exists("/sys/fs/cgroup/unified") || Directory.Exists(Path.Combine("/sys/fs/cgroup", controller)))
-                Assert.False(Directory.Exists(dir), $"cgroup {dir} was left behind");
+            var dir = HostCgroups.DirectoryOf(pod.Linux.CgroupParent, controller);
+            Assert.False(Directory.Exists(dir), $"cgroup {dir} was left behind");
         }
-        Assert.False(Directory.Exists(Path.Combine("/sys/fs/cgroup", cgroupParent)), "cgroup v2 dir left behind");
 
         foreach (var proc in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
         {

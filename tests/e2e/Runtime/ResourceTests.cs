@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Crisp.E2E.Runtime;
 
-/// <summary>Limits reach the cgroup: OOM kills are reported, CPU quota is applied and updatable.</summary>
+/// <summary>Limits reach the cgroup (v1 or v2 file names, as this host has them): OOM kills are reported, CPU quota is applied and updatable.</summary>
 [Collection(RuntimeCollection.Name)]
 public sealed class ResourceTests(RuntimeFixture fixture)
 {
@@ -33,18 +33,18 @@ public sealed class ResourceTests(RuntimeFixture fixture)
         {
             Resources = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 50_000, CpuShares = 512, MemoryLimitInBytes = 64 << 20 },
         });
-        var cgroup = await CgroupDirAsync(id, "cpu");
-        Assert.Equal("50000", (await File.ReadAllTextAsync(Path.Combine(cgroup, "cpu.cfs_quota_us"))).Trim());
-        Assert.Equal("512", (await File.ReadAllTextAsync(Path.Combine(cgroup, "cpu.shares"))).Trim());
+        var cgroupsPath = await CgroupsPathAsync(id);
+        Assert.Equal(50_000, HostCgroups.CpuQuota(cgroupsPath));
+        Assert.Equal(HostCgroups.ExpectedCpuShareValue(512), HostCgroups.CpuShareValue(cgroupsPath));
 
         await fixture.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
         {
             ContainerId = id,
             Linux = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 20_000, CpuShares = 256, MemoryLimitInBytes = 128 << 20 },
         });
-        Assert.Equal("20000", (await File.ReadAllTextAsync(Path.Combine(cgroup, "cpu.cfs_quota_us"))).Trim());
-        var memory = await CgroupDirAsync(id, "memory");
-        Assert.Equal((128 << 20).ToString(), (await File.ReadAllTextAsync(Path.Combine(memory, "memory.limit_in_bytes"))).Trim());
+        Assert.Equal(20_000, HostCgroups.CpuQuota(cgroupsPath));
+        Assert.Equal(HostCgroups.ExpectedCpuShareValue(256), HostCgroups.CpuShareValue(cgroupsPath));
+        Assert.Equal(128 << 20, HostCgroups.MemoryLimit(cgroupsPath));
         var status = await Pods.StatusAsync(id);
         Assert.Equal(20_000, status.Resources.Linux.CpuQuota);
         await RemovePodAsync(podId);
@@ -65,14 +65,12 @@ public sealed class ResourceTests(RuntimeFixture fixture)
         await RemovePodAsync(podId);
     }
 
-    /// <summary>The container's cgroup directory on this host (v1 controller dir, or the v2 dir).</summary>
-    private async Task<string> CgroupDirAsync(string containerId, string controller)
+    /// <summary>The container's cgroups path as crisp reports it (relative to each hierarchy's root).</summary>
+    private async Task<string> CgroupsPathAsync(string containerId)
     {
         var status = await fixture.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = containerId, Verbose = true });
         using var info = System.Text.Json.JsonDocument.Parse(status.Info["info"]);
-        var cgroupsPath = info.RootElement.GetProperty("cgroupsPath").GetString()!.TrimStart('/');
-        var v1 = Path.Combine("/sys/fs/cgroup", controller, cgroupsPath);
-        return Directory.Exists(v1) ? v1 : Path.Combine("/sys/fs/cgroup", cgroupsPath);
+        return info.RootElement.GetProperty("cgroupsPath").GetString()!;
     }
 
     private async Task RemovePodAsync(string podId)
