@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Crisp.ImageService.Manifests;
 using Crisp.ImageService.References;
+using Crisp.TestSupport.Layers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,13 +13,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Crisp.ImageService.Tests.RegistryTests;
+namespace Crisp.TestSupport.Distribution;
 
 /// <summary>
-/// A minimal distribution-API server on 127.0.0.1 with switchable auth and fault injection, so the
-/// registry client's HTTP behaviour is tested against real sockets without a real registry.
+/// A minimal distribution-API server on 127.0.0.1 serving hand-built images, with switchable auth, request
+/// recording and fault injection, so registry client and pull behaviour are tested against real sockets
+/// without a real registry.
 /// </summary>
-internal sealed class FakeRegistry : IAsyncDisposable
+public sealed class FakeRegistry : IAsyncDisposable
 {
     public enum AuthMode { None, Basic, Bearer }
 
@@ -64,6 +67,15 @@ internal sealed class FakeRegistry : IAsyncDisposable
     /// <summary>Manifest responses go out without Content-Length (chunked), to exercise the reading cap.</summary>
     public bool ChunkedManifests { get; set; }
 
+    /// <summary>Blob GETs and HEADs served so far, by digest.</summary>
+    public ConcurrentDictionary<string, int> BlobRequests { get; } = new();
+    /// <summary>Blobs whose body is replaced by these bytes (a corrupt registry).</summary>
+    public ConcurrentDictionary<string, byte[]> CorruptBlobs { get; } = new();
+    /// <summary>Blobs served half-way and then never finished (a stalled connection), until the client gives up.</summary>
+    public ConcurrentDictionary<string, bool> StalledBlobs { get; } = new();
+    /// <summary>Blob responses wait for this gate (to line up concurrent pulls).</summary>
+    public TaskCompletionSource? BlobGate { get; set; }
+
     /// <param name="certificate">Serve HTTPS with this certificate instead of plain HTTP.</param>
     public static async Task<FakeRegistry> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
@@ -87,6 +99,31 @@ internal sealed class FakeRegistry : IAsyncDisposable
     }
 
     public int TokenRequests => Requests.Count(r => r.Path == "/token");
+
+    public int RequestsFor(string digest) => BlobRequests.GetValueOrDefault(digest);
+
+    /// <summary>Publishes an image built from <paramref name="layers"/> as repository:tag; returns its config digest (the image id).</summary>
+    public string Push(string repository, string tag, params Layer[] layers)
+    {
+        var config = new
+        {
+            architecture = "amd64",
+            os = "linux",
+            config = new { Cmd = new[] { "sh" }, User = "1000" },
+            rootfs = new { type = "layers", diff_ids = layers.Select(l => l.DiffId).ToArray() },
+        };
+        string configDigest = AddBlob(JsonSerializer.SerializeToUtf8Bytes(config));
+        foreach (Layer layer in layers) AddBlob(layer.Blob);
+        var manifest = new
+        {
+            schemaVersion = 2,
+            mediaType = MediaTypes.OciManifest,
+            config = new { mediaType = MediaTypes.OciConfig, digest = configDigest, size = _blobs[configDigest].Length },
+            layers = layers.Select(l => new { mediaType = l.Descriptor.MediaType, digest = l.Descriptor.Digest, size = l.Descriptor.Size }).ToArray(),
+        };
+        AddManifest(repository, JsonSerializer.SerializeToUtf8Bytes(manifest), MediaTypes.OciManifest, tag);
+        return configDigest;
+    }
 
     public string AddBlob(byte[] content)
     {
@@ -164,7 +201,7 @@ internal sealed class FakeRegistry : IAsyncDisposable
             {
                 context.Response.ContentLength = manifest.Bytes.Length;
             }
-            await context.Response.Body.WriteAsync(manifest.Bytes);
+            if (!HttpMethods.IsHead(request.Method)) await context.Response.Body.WriteAsync(manifest.Bytes);
             return;
         }
         if (blobsAt > 0 && RedirectBlobsTo is not null)
@@ -190,6 +227,18 @@ internal sealed class FakeRegistry : IAsyncDisposable
         if (!_blobs.TryGetValue(digest, out byte[]? content))
         {
             context.Response.StatusCode = 404;
+            return;
+        }
+        BlobRequests.AddOrUpdate(digest, 1, (_, n) => n + 1);
+        if (BlobGate is { } gate) await gate.Task;
+        if (CorruptBlobs.TryGetValue(digest, out byte[]? corrupt)) content = corrupt;
+        if (StalledBlobs.ContainsKey(digest))
+        {
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = content.Length;
+            await context.Response.Body.WriteAsync(content.AsMemory(0, content.Length / 2));
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
             return;
         }
         long start = 0;
@@ -291,7 +340,9 @@ internal sealed class FakeRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        // Stalled blob responses end only when their client goes: do not wait out the host's shutdown timeout.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
     }
 }
