@@ -9,6 +9,12 @@ namespace Crisp.Runtime.IntegrationTests.Handlers;
 /// <summary>Probes the runc and crun installed on this host.</summary>
 public sealed class RuntimeHandlerProbeTests
 {
+    private static Task<RuntimeHandlerRegistry> ProbeAllAsync()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "crisp-reg-" + Guid.NewGuid().ToString("N")[..8]);
+        return RuntimeHandlerRegistry.CreateAsync(Options(dir), NullLoggerFactory.Instance, CancellationToken.None);
+    }
+
     private static RuntimeOptions Options(string dir) => new()
     {
         StateDir = dir,
@@ -23,8 +29,7 @@ public sealed class RuntimeHandlerProbeTests
     [Fact]
     public async Task Probes_report_each_handler_truthfully()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "crisp-reg-" + Guid.NewGuid().ToString("N")[..8]);
-        var registry = await RuntimeHandlerRegistry.CreateAsync(Options(dir), NullLoggerFactory.Instance, CancellationToken.None);
+        var registry = await ProbeAllAsync();
 
         var runc = registry.Get("runc");
         Assert.True(runc.Availability.Ready, runc.Availability.Reason);
@@ -45,8 +50,7 @@ public sealed class RuntimeHandlerProbeTests
     {
         Skip.IfNot(CgroupLayoutDetector.Detect() == CgroupLayout.Hybrid && CgroupLayoutDetector.UnifiedControllers().Count > 0,
             "this host is not hybrid with cgroup2 controllers, the layout Debian's crun 1.8.1 refuses");
-        var dir = Path.Combine(Path.GetTempPath(), "crisp-reg-" + Guid.NewGuid().ToString("N")[..8]);
-        var registry = await RuntimeHandlerRegistry.CreateAsync(Options(dir), NullLoggerFactory.Instance, CancellationToken.None);
+        var registry = await ProbeAllAsync();
 
         var crun = registry.Get("crun");
         Assert.False(crun.Availability.Ready);
