@@ -21,6 +21,7 @@ test: build
 	scripts/test-summary.sh $(CONFIGURATION)
 
 unit: build
+	dotnet test tests/Cri.Interop.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Server.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build
