@@ -45,7 +45,7 @@ public static class MountInfoParser
     }
 
     /// <summary>
-    /// Decodes the kernel's <c>\ooo</c> escapes (space, tab, newline, backslash and, on newer kernels, '#'):
+    /// Decodes the kernel's <c>\ooo</c> escapes (it escapes space, tab, newline and backslash):
     /// a backslash followed by exactly three octal digits; any other backslash is a literal one.
     /// </summary>
     public static string Unescape(string field)
