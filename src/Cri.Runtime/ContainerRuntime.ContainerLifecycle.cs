@@ -97,7 +97,7 @@ public sealed partial class ContainerRuntime
     {
         if (FindContainer(targetId) is not { Phase: ContainerPhase.Running } target || target.SandboxId != sandboxId) return null;
         return new Host.ProcessIdentity(target.Pid, target.PidStartTime).IsAlive()
-            ? $"/proc/{target.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/pid"
+            ? Interop.Procfs.ProcFile.OfProcess(target.Pid, "ns/pid")
             : null;
     }
 
