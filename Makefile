@@ -22,6 +22,7 @@ test: build
 
 # Root-free: needs no runc, conmon or CNI plugins, writes no cgroup and mounts nothing.
 unit: build
+	dotnet test tests/Cri.Interop.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Server.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build

@@ -2,6 +2,7 @@ using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Containers;
 using Crisp.Runtime.Handlers;
+using Crisp.Runtime.Host;
 using Crisp.Runtime.Oci;
 using Crisp.Runtime.Rootfs;
 using Crisp.Runtime.State;
@@ -96,7 +97,7 @@ public sealed partial class ContainerRuntime
     {
         if (FindContainer(targetId) is not { Phase: ContainerPhase.Running } target || target.SandboxId != sandboxId) return null;
         return new Host.ProcessIdentity(target.Pid, target.PidStartTime).IsAlive()
-            ? $"/proc/{target.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/pid"
+            ? Interop.Procfs.ProcFile.OfProcess(target.Pid, "ns/pid")
             : null;
     }
 
@@ -158,7 +159,7 @@ public sealed partial class ContainerRuntime
         if (pid > 0)
         {
             record.Pid = pid;
-            record.PidStartTime = ProcessStartTime.Read(pid) ?? 0;
+            record.PidStartTime = ProcessIdentity.ReadStartTime(pid) ?? 0;
         }
         record.Phase = ContainerPhase.Created;
         await _store.SaveAsync(record, CancellationToken.None);

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Crisp.Cri.V1;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Rootfs;
-using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
 
 namespace Crisp.Runtime;
@@ -177,13 +177,14 @@ public sealed partial class ContainerRuntime
         await Step("delete runtime state", () => handler.DeleteAsync(record.Id, force: true, cancellationToken));
         await Step("unmount rootfs", async () =>
         {
-            if (MountTable.IsMountPoint(record.RootfsPath)) await OverlayRootfs.UnmountAsync(record.RootfsPath, cancellationToken);
+            if (MountTable.ReadSelf().IsMountPoint(record.RootfsPath)) await OverlayRootfs.UnmountAsync(record.RootfsPath, cancellationToken);
             record.RootfsMounted = false;
         });
         await Step("remove directories", () =>
         {
             // Never delete through a mount that is still there: that would reach into image layers or the host.
-            var mounts = MountTable.MountsUnder(record.Directory).Concat(MountTable.MountsUnder(record.BundleDirectory)).ToList();
+            var table = MountTable.ReadSelf();
+            var mounts = table.MountPointsUnder(record.Directory).Concat(table.MountPointsUnder(record.BundleDirectory)).ToList();
             if (mounts.Count > 0) throw new IOException($"still mounted: {string.Join(", ", mounts)}");
             DeleteDirectory(record.Directory);
             DeleteDirectory(record.BundleDirectory);

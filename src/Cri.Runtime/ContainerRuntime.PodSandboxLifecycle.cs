@@ -1,4 +1,5 @@
 using Crisp.Cri.V1;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
@@ -222,7 +223,8 @@ public sealed partial class ContainerRuntime
         await Step("remove directories", () =>
         {
             // Never delete through a mount that is still there.
-            var mounts = MountTable.MountsUnder(sandbox.Directory).Concat(MountTable.MountsUnder(sandbox.StateDirectory)).ToList();
+            var table = MountTable.ReadSelf();
+            var mounts = table.MountPointsUnder(sandbox.Directory).Concat(table.MountPointsUnder(sandbox.StateDirectory)).ToList();
             if (mounts.Count > 0) throw new IOException($"still mounted: {string.Join(", ", mounts)}");
             DeleteDirectory(sandbox.Directory);
             DeleteDirectory(sandbox.StateDirectory);

@@ -1,5 +1,5 @@
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Handlers;
-using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
 
 namespace Crisp.Runtime;
@@ -117,7 +117,7 @@ public sealed partial class ContainerRuntime
             case SandboxPhase.Ready:
                 var missing = new[] { sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath }
                     .Where(p => !string.IsNullOrEmpty(p) && !File.Exists(p)).ToList();
-                var shmLost = sandbox.ShmMounted && !MountTable.IsMountPoint(sandbox.ShmPath);
+                var shmLost = sandbox.ShmMounted && !MountTable.ReadSelf().IsMountPoint(sandbox.ShmPath);
                 // A shared PID namespace lives only as long as its holder process (the pod's pid 1).
                 if (!string.IsNullOrEmpty(sandbox.PidNamespacePath) && !_namespaces.IsPidHolderAlive(sandbox.Id))
                     missing.Add("pid namespace holder");

@@ -1,6 +1,7 @@
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Containers;
+using Crisp.Runtime.Host;
 using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
 using Crisp.Runtime.Stats;
@@ -76,7 +77,7 @@ public sealed partial class ContainerRuntime
             linux.Containers.Add(await CollectContainerStatsAsync(container, cancellationToken));
         // Any running container's init is inside the pod's network namespace; a host-network pod's counters are the node's.
         // (Its pid is trusted only while its start time matches: pids wrap quickly.)
-        if (!sandbox.HostNetwork && running.FirstOrDefault(c => c.Pid > 0 && ProcessStartTime.IsSameProcess(c.Pid, c.PidStartTime)) is { } inPod)
+        if (!sandbox.HostNetwork && running.FirstOrDefault(c => c.Pid > 0 && c.PidStartTime != 0 && new ProcessIdentity(c.Pid, c.PidStartTime).IsAlive()) is { } inPod)
             linux.Network = PodNetworkUsage.Read(inPod.Pid, Network.PodNetwork.InterfaceName, UnixNanos.Now());
         return new PodSandboxStats { Attributes = SandboxStatusBuilder.Attributes(sandbox), Linux = linux };
     }

@@ -1,5 +1,6 @@
 using Crisp.ImageService.Api;
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.ImageService.Snapshots;
 
@@ -118,49 +119,13 @@ public sealed class SnapshotUsage
     /// <summary>The mount point of the filesystem holding <paramref name="path"/>, from /proc/self/mountinfo.</summary>
     public static string MountpointOf(string path)
     {
-        string full = Path.GetFullPath(path);
-        string best = "/";
         try
         {
-            foreach (string line in File.ReadLines("/proc/self/mountinfo"))
-            {
-                string[] fields = line.Split(' ');
-                if (fields.Length < 5) continue;
-                string mountpoint = Unescape(fields[4]);
-                bool contains = mountpoint == "/" || full == mountpoint || full.StartsWith(mountpoint + "/", StringComparison.Ordinal);
-                if (contains && mountpoint.Length >= best.Length) best = mountpoint;
-            }
+            return MountTable.ReadSelf().MountContaining(path)?.MountPoint ?? "/";
         }
         catch (IOException)
         {
-            // Without mountinfo the root mount is the honest fallback.
+            return "/"; // without mountinfo the root mount is the honest fallback
         }
-        return best;
-    }
-
-    // mountinfo escapes space, tab, newline and backslash as \ooo octal.
-    private static string Unescape(string field)
-    {
-        if (!field.Contains('\\')) return field;
-        var builder = new System.Text.StringBuilder(field.Length);
-        for (int i = 0; i < field.Length; i++)
-        {
-            if (field[i] == '\\' && i + 3 < field.Length && IsOctal(field.AsSpan(i + 1, 3)))
-            {
-                builder.Append((char)Convert.ToInt32(field.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else
-            {
-                builder.Append(field[i]);
-            }
-        }
-        return builder.ToString();
-    }
-
-    private static bool IsOctal(ReadOnlySpan<char> digits)
-    {
-        foreach (char c in digits) if (c is < '0' or > '7') return false;
-        return true;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Handlers;
 
@@ -29,17 +30,13 @@ public static class ConmonFiles
 
     private static bool IsConmonWith(int pid, string shortFlag, string longFlag, string value)
     {
-        try
+        var args = ProcFile.TryReadText(ProcFile.OfProcess(pid, "cmdline"))?.Split('\0');
+        if (args is null || !Path.GetFileName(args[0]).StartsWith("conmon", StringComparison.Ordinal)) return false;
+        for (var i = 0; i + 1 < args.Length; i++)
         {
-            var args = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Split('\0');
-            if (args.Length == 0 || !Path.GetFileName(args[0]).StartsWith("conmon", StringComparison.Ordinal)) return false;
-            for (var i = 0; i + 1 < args.Length; i++)
-            {
-                if ((args[i] == shortFlag || args[i] == longFlag) && args[i + 1] == value) return true;
-            }
-            return false;
+            if ((args[i] == shortFlag || args[i] == longFlag) && args[i + 1] == value) return true;
         }
-        catch (IOException) { return false; }
+        return false;
     }
 
     internal static int? ReadPid(string path)

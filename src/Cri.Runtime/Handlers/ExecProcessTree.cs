@@ -1,4 +1,5 @@
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Handlers;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Host;
@@ -12,12 +13,12 @@ public static class HostFeatureDetector
 
     internal static HostFeatures Detect(HostPaths paths)
     {
-        var status = SafeRead(paths.ProcSelfStatus) ?? "";
+        var status = ProcFile.TryReadText(paths.ProcSelfStatus) ?? "";
         return new HostFeatures(
             CgroupV2: CgroupLayoutDetector.Detect(paths.CgroupRoot) == CgroupLayout.Unified,
             MinOomScoreAdj: DetectMinOomScoreAdj(status, paths.ProcSelfOomScoreAdj),
             SeccompEnabled: DetectSeccomp(status, paths.ProcSysKernelSeccomp),
-            AppArmorEnabled: SafeRead(paths.AppArmorEnabled)?.Trim() == "Y",
+            AppArmorEnabled: ProcFile.TryReadText(paths.AppArmorEnabled)?.Trim() == "Y",
             SelinuxEnabled: File.Exists(paths.SelinuxEnforce));
     }
 
@@ -28,39 +29,17 @@ public static class HostFeatureDetector
     internal static int DetectMinOomScoreAdj(string procStatus, string oomScoreAdjPath)
     {
         if (HasCapability(procStatus, "CapEff", CapSysResourceBit)) return -1000;
-        var current = SafeRead(oomScoreAdjPath);
+        var current = ProcFile.TryReadText(oomScoreAdjPath);
         return current is not null && int.TryParse(current.Trim(), CultureInfo.InvariantCulture, out var value) ? value : 0;
     }
 
-    internal static bool HasCapability(string procStatus, string field, int bit)
-    {
-        var hex = StatusField(procStatus, field);
-        return hex is not null
-            && ulong.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask)
-            && (mask & (1UL << bit)) != 0;
-    }
+    internal static bool HasCapability(string procStatus, string field, int bit) =>
+        ProcessStatus.HexMask(procStatus, field) is { } mask && (mask & (1UL << bit)) != 0;
 
     private static bool DetectSeccomp(string procStatus, string procSysSeccompDir)
     {
         // The Seccomp field exists only on kernels built with CONFIG_SECCOMP; /proc/sys/kernel/seccomp only
         // with CONFIG_SECCOMP_FILTER, the mode runtimes use.
-        return StatusField(procStatus, "Seccomp") is not null && Directory.Exists(procSysSeccompDir);
-    }
-
-    internal static string? StatusField(string procStatus, string field)
-    {
-        foreach (var line in procStatus.Split('\n'))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return line[(field.Length + 1)..].Trim();
-        }
-        return null;
-    }
-
-    private static string? SafeRead(string path)
-    {
-        try { return File.ReadAllText(path); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        return ProcessStatus.Field(procStatus, "Seccomp") is not null && Directory.Exists(procSysSeccompDir);
     }
 }

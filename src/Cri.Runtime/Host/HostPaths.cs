@@ -1,3 +1,5 @@
+using Crisp.Interop.Procfs;
+
 namespace Crisp.Runtime.Host;
 
 /// <summary>Where host facts are read from; tests point these at fixtures.</summary>
@@ -10,7 +12,7 @@ internal sealed record HostPaths(
     string CgroupRoot)
 {
     public static readonly HostPaths Default = new(
-        "/proc/self/status",
+        ProcFile.SelfStatus,
         "/proc/self/oom_score_adj",
         "/proc/sys/kernel/seccomp",
         "/sys/module/apparmor/parameters/enabled",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Host;
 
@@ -9,18 +10,11 @@ namespace Crisp.Runtime.Host;
 public readonly record struct ProcessIdentity(int Pid, ulong StartTime)
 {
     /// <summary>The identity of a live process, or null when it does not exist.</summary>
-    public static ProcessIdentity? Of(int pid)
-    {
-        var start = ReadStartTime(pid);
-        return start is null ? null : new ProcessIdentity(pid, start.Value);
-    }
+    public static ProcessIdentity? Of(int pid) =>
+        ProcessStat.TryRead(pid) is { } stat ? new ProcessIdentity(pid, stat.StartTime) : null;
 
     /// <summary>True only when the pid exists and is still the same process (not a zombie).</summary>
-    public bool IsAlive()
-    {
-        var stat = ReadStat(Pid);
-        return stat is not null && ParseStartTime(stat) == StartTime && ParseState(stat) != 'Z';
-    }
+    public bool IsAlive() => ProcessStat.IsStillRunning(Pid, StartTime);
 
     public override string ToString() => $"{Pid.ToString(CultureInfo.InvariantCulture)} {StartTime.ToString(CultureInfo.InvariantCulture)}";
 
@@ -33,36 +27,5 @@ public readonly record struct ProcessIdentity(int Pid, ulong StartTime)
             ? new ProcessIdentity(pid, start) : null;
     }
 
-    internal static ulong? ReadStartTime(int pid)
-    {
-        var stat = ReadStat(pid);
-        return stat is null ? null : ParseStartTime(stat);
-    }
-
-    private static string? ReadStat(int pid)
-    {
-        try { return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat"); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-    }
-
-    /// <summary>Fields after the command name, which is parenthesised and may itself contain spaces or parentheses.</summary>
-    private static string[] FieldsAfterComm(string stat)
-    {
-        var close = stat.LastIndexOf(')');
-        return close < 0 ? [] : stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-    }
-
-    internal static ulong? ParseStartTime(string stat)
-    {
-        // After "(comm)" comes field 3 (state); starttime is field 22, i.e. index 19 here.
-        var fields = FieldsAfterComm(stat);
-        return fields.Length > 19 && ulong.TryParse(fields[19], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
-    }
-
-    private static char ParseState(string stat)
-    {
-        var fields = FieldsAfterComm(stat);
-        return fields.Length > 0 && fields[0].Length > 0 ? fields[0][0] : '?';
-    }
+    internal static ulong? ReadStartTime(int pid) => ProcessStat.TryRead(pid)?.StartTime;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
@@ -69,11 +70,11 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
     {
         var dir = SandboxDir(sandboxId);
         if (!System.IO.Directory.Exists(dir)) return null;
-        var mounts = MountInfo.MountPoints();
+        var mounts = MountTable.ReadSelf();
         string? Pinned(string name)
         {
             var p = Path.Combine(dir, name);
-            return mounts.Contains(p) ? p : null;
+            return mounts.IsMountPoint(p) ? p : null;
         }
         return new PinnedNamespaces(Pinned("net"), Pinned("ipc"), Pinned("uts"), Pinned("pid"), ReadHolder(dir));
     }
@@ -194,7 +195,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         await File.WriteAllTextAsync(Path.Combine(SandboxDir(sandboxId), HolderFile), identity.Value.ToString(), ct).ConfigureAwait(false);
 
         var deadline = DateTime.UtcNow + HolderPinTimeout;
-        while (!MountInfo.MountPoints().Contains(pidPath))
+        while (!MountTable.ReadSelf().IsMountPoint(pidPath))
         {
             if (process.HasExited)
                 throw new RuntimeException(RuntimeErrorKind.Internal,

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
-using Crisp.Runtime.Namespaces;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.Runtime.Network;
@@ -142,7 +142,7 @@ public sealed partial class PodNetwork(
     {
         // A namespace that is no longer pinned (the pod was stopped, the node rebooted) is passed as absent, which
         // plugins handle by releasing only what lives outside it (IPs, host-side links, rules).
-        var netns = MountInfo.MountPoints().Contains(netnsPath) ? netnsPath : "";
+        var netns = MountTable.ReadSelf().IsMountPoint(netnsPath) ? netnsPath : "";
         var invocation = attachment.Invocation with { NetnsPath = netns };
         // libcni hands DEL the cached result only from 0.4.0 on; older plugins reject a prevResult.
         var prevResult = VersionAtLeast(attachment.Network.CniVersion, 0, 4) ? attachment.Result : null;

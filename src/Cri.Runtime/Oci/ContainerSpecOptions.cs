@@ -26,7 +26,7 @@ public sealed record ContainerSpecOptions
     public Func<string, string?>? ResolveTargetPidNamespace { get; init; }
 
     /// <summary>Propagation of the host mount containing a path; defaults to reading /proc/self/mountinfo.</summary>
-    public Func<string, HostMountPropagation> ProbeHostMountPropagation { get; init; } = MountInfo.PropagationOf;
+    public Func<string, HostMountPropagation> ProbeHostMountPropagation { get; init; } = HostMountPropagationProbe.Of;
 
     /// <summary>What "ALL" and privileged mode grant: the capabilities crisp holds (its bounding set) by default.</summary>
     public IReadOnlyList<string> AllCapabilities { get; init; } = HostCapabilities.Names;

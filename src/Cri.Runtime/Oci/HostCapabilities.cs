@@ -1,4 +1,4 @@
-using System.Globalization;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Oci;
 
@@ -21,19 +21,8 @@ public static class HostCapabilities
         return names;
     }
 
-    private static IReadOnlyList<string> ReadCurrent()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-            {
-                if (!line.StartsWith("CapBnd:", StringComparison.Ordinal)) continue;
-                return FromMask(ulong.Parse(line["CapBnd:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-            }
-        }
-        catch (IOException)
-        {
-        }
-        return DefaultCapabilities.AllKnown;
-    }
+    private static IReadOnlyList<string> ReadCurrent() =>
+        ProcFile.TryReadText(ProcFile.SelfStatus) is { } status && ProcessStatus.HexMask(status, "CapBnd") is { } mask
+            ? FromMask(mask)
+            : DefaultCapabilities.AllKnown;
 }

@@ -1,6 +1,6 @@
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
-using Crisp.Runtime.Namespaces;
 
 namespace Crisp.Runtime.Rootfs;
 
@@ -38,7 +38,7 @@ public static class OverlayRootfs
             if (!Directory.Exists(l))
                 throw new RuntimeException(RuntimeErrorKind.NotFound, $"image layer directory {l} does not exist");
         }
-        if (MountInfo.IsMountPoint(target))
+        if (MountTable.ReadSelf().IsMountPoint(target))
             throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
 
         try

@@ -1,4 +1,5 @@
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Sandboxes;
 
@@ -13,14 +14,14 @@ public static class PodShm
     public static void Mount(string path)
     {
         Directory.CreateDirectory(path);
-        if (MountTable.IsMountPoint(path)) return;
+        if (MountTable.ReadSelf().IsMountPoint(path)) return;
         Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, $"mode=1777,size={SizeBytes}");
     }
 
     /// <summary>Unmounts when mounted; an absent or already unmounted path is success.</summary>
     public static void Unmount(string path)
     {
-        if (!MountTable.IsMountPoint(path)) return;
+        if (!MountTable.ReadSelf().IsMountPoint(path)) return;
         Libc.Unmount(path, Libc.MNT_DETACH);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crisp.Cri.V1;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Runtime.Stats;
 
@@ -12,10 +13,9 @@ public static class PodNetworkUsage
 {
     public static NetworkUsage? Read(int pidInPodNamespace, string defaultInterface, long timestamp)
     {
-        string text;
-        try { text = File.ReadAllText($"/proc/{pidInPodNamespace.ToString(CultureInfo.InvariantCulture)}/net/dev"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
-        return Parse(text, defaultInterface, timestamp);
+        return ProcFile.TryReadText(ProcFile.OfProcess(pidInPodNamespace, "net/dev")) is { } text
+            ? Parse(text, defaultInterface, timestamp)
+            : null;
     }
 
     /// <summary>Parses /proc/net/dev: after "name:", receive bytes/packets/errs/... (8 fields), then transmit (8 fields).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crisp.Interop;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.IntegrationTests.Handlers;
@@ -18,11 +19,11 @@ public sealed class PodNamespacesTests : IDisposable
         var id = "sb" + Guid.NewGuid().ToString("N")[..10];
         var pinned = await namespaces.CreateAsync(id, newNetwork: true, newIpc: true, newUts: true, sharedPid: true, "pod-host", CancellationToken.None);
 
-        var mounts = MountInfo.MountPoints();
+        var mounts = MountTable.ReadSelf();
         foreach (var path in new[] { pinned.NetworkPath, pinned.IpcPath, pinned.UtsPath, pinned.PidPath })
         {
             Assert.NotNull(path);
-            Assert.Contains(path, mounts);
+            Assert.True(mounts.IsMountPoint(path), $"{path} is not pinned");
         }
         Assert.NotNull(pinned.PidHolder);
         Assert.True(pinned.PidHolder.Value.IsAlive());
@@ -35,8 +36,8 @@ public sealed class PodNamespacesTests : IDisposable
         Assert.Equal(pinned with { }, loaded);
 
         await namespaces.RemoveAsync(id, CancellationToken.None);
-        Assert.Empty(MountInfo.MountsUnder(_dir));
-        Assert.DoesNotContain(_dir, MountInfo.MountPoints());
+        Assert.Empty(MountTable.ReadSelf().MountPointsUnder(_dir));
+        Assert.False(MountTable.ReadSelf().IsMountPoint(_dir));
         Assert.False(Directory.Exists(Path.Combine(_dir, id)));
         await RuntimeTestSupport.EventuallyAsync(() => !pinned.PidHolder.Value.IsAlive(), TimeSpan.FromSeconds(5), "holder exit");
         // Idempotent.
@@ -57,7 +58,7 @@ public sealed class PodNamespacesTests : IDisposable
         Assert.True(after.IsPidHolderAlive(id));
         await after.RemoveAsync(id, CancellationToken.None);
         await RuntimeTestSupport.EventuallyAsync(() => !pinned.PidHolder!.Value.IsAlive(), TimeSpan.FromSeconds(5), "holder exit");
-        Assert.Empty(MountInfo.MountsUnder(Path.Combine(_dir, id)));
+        Assert.Empty(MountTable.ReadSelf().MountPointsUnder(Path.Combine(_dir, id)));
     }
 
     [Fact]
@@ -112,7 +113,7 @@ public sealed class PodNamespacesTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var m in MountInfo.MountsUnder(_dir).OrderByDescending(m => m.Length))
+        foreach (var m in MountTable.ReadSelf().MountPointsUnder(_dir))
             Crisp.Interop.Libc.Unmount(m, Crisp.Interop.Libc.MNT_DETACH);
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }

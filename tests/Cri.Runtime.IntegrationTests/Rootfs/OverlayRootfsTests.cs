@@ -1,4 +1,4 @@
-using Crisp.Runtime.Namespaces;
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Rootfs;
 using Xunit;
 
@@ -26,7 +26,7 @@ public sealed class OverlayRootfsTests : IDisposable
         await OverlayRootfs.MountAsync([bottom, top], upper, Path.Combine(_dir, "work"), target, CancellationToken.None);
         try
         {
-            Assert.True(MountInfo.IsMountPoint(target));
+            Assert.True(MountTable.ReadSelf().IsMountPoint(target));
             Assert.Equal("bottom", File.ReadAllText(Path.Combine(target, "a")));
             Assert.Equal("top", File.ReadAllText(Path.Combine(target, "b")));
             File.WriteAllText(Path.Combine(target, "c"), "new");
@@ -37,7 +37,7 @@ public sealed class OverlayRootfsTests : IDisposable
         {
             await OverlayRootfs.UnmountAsync(target, CancellationToken.None);
         }
-        Assert.False(MountInfo.IsMountPoint(target));
+        Assert.False(MountTable.ReadSelf().IsMountPoint(target));
         await OverlayRootfs.UnmountAsync(target, CancellationToken.None); // not mounted is fine
     }
 
@@ -78,7 +78,7 @@ public sealed class OverlayRootfsTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var m in MountInfo.MountsUnder(_dir).OrderByDescending(m => m.Length))
+        foreach (var m in MountTable.ReadSelf().MountPointsUnder(_dir))
             Crisp.Interop.Libc.Unmount(m, Crisp.Interop.Libc.MNT_DETACH);
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }

@@ -1,3 +1,4 @@
+using Crisp.Interop.Procfs;
 using Crisp.Runtime.Host;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class HostFeatureDetectorTests
             Assert.Equal(int.Parse(File.ReadAllText("/proc/self/oom_score_adj").Trim()), features.MinOomScoreAdj);
         else
             Assert.Equal(-1000, features.MinOomScoreAdj);
-        Assert.Equal(HostFeatureDetector.StatusField(status, "Seccomp") is not null && Directory.Exists("/proc/sys/kernel/seccomp"), features.SeccompEnabled);
+        Assert.Equal(ProcessStatus.Field(status, "Seccomp") is not null && Directory.Exists("/proc/sys/kernel/seccomp"), features.SeccompEnabled);
     }
 
     [Fact]
@@ -27,8 +28,8 @@ public sealed class HostFeatureDetectorTests
         Assert.False(HostFeatureDetector.HasCapability(withoutSysResource, "CapEff", 24));
         Assert.True(HostFeatureDetector.HasCapability(withoutSysResource, "CapEff", 21));
         Assert.True(HostFeatureDetector.HasCapability(withSysResource, "CapEff", 24));
-        Assert.Equal("0", HostFeatureDetector.StatusField(withoutSysResource, "Seccomp"));
-        Assert.Null(HostFeatureDetector.StatusField(withSysResource, "Seccomp"));
+        Assert.Equal("0", ProcessStatus.Field(withoutSysResource, "Seccomp"));
+        Assert.Null(ProcessStatus.Field(withSysResource, "Seccomp"));
     }
 
     [Fact]
@@ -57,6 +58,5 @@ public sealed class HostFeatureDetectorTests
         Assert.Equal(self, ProcessIdentity.Parse(self.Value.ToString()));
         // Same pid, different start time: a recycled pid is not the same process.
         Assert.False(new ProcessIdentity(Environment.ProcessId, self.Value.StartTime + 1).IsAlive());
-        Assert.Equal(42UL, ProcessIdentity.ParseStartTime("123 (we ird) x) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0"));
     }
 }
