@@ -1,0 +1,202 @@
+using Crisp.Cri.V1;
+using Crisp.ImageService.Api;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Cgroups;
+using Crisp.Runtime.Events;
+using Crisp.Runtime.Handlers;
+using Crisp.Runtime.Host;
+using Crisp.Runtime.Oci;
+using Crisp.Runtime.Rootfs;
+using Crisp.Runtime.State;
+using Microsoft.Extensions.Logging;
+
+namespace Crisp.Runtime.Containers;
+
+/// <summary>
+/// CreateContainer: overlay rootfs, OCI bundle, conmon + `runc create`. Any failure removes everything this call
+/// made, so a failed create leaves no partial container behind.
+/// </summary>
+public sealed partial class ContainerCreator
+{
+    private readonly RuntimeLayout _layout;
+    private readonly IStateStore _store;
+    private readonly KeyedLocks _locks;
+    private readonly RuntimeHandlerRegistry _handlers;
+    private readonly ICgroupManager _cgroups;
+    private readonly IImageManager _images;
+    private readonly IRuntimeMounts _mounts;
+    private readonly HostFeatures _host;
+    private readonly ContainerTeardown _teardown;
+    private readonly ContainerEventPublisher _events;
+    private readonly ILogger<ContainerCreator> _logger;
+    // Container names are reserved under this lock so two concurrent creates cannot both win.
+    private readonly SemaphoreSlim _nameLock = new(1, 1);
+
+    public ContainerCreator(
+        RuntimeLayout layout,
+        IStateStore store,
+        KeyedLocks locks,
+        RuntimeHandlerRegistry handlers,
+        ICgroupManager cgroups,
+        IImageManager images,
+        IRuntimeMounts mounts,
+        HostFeatures host,
+        ContainerTeardown teardown,
+        ContainerEventPublisher events,
+        ILogger<ContainerCreator> logger)
+    {
+        _layout = layout;
+        _store = store;
+        _locks = locks;
+        _handlers = handlers;
+        _cgroups = cgroups;
+        _images = images;
+        _mounts = mounts;
+        _host = host;
+        _teardown = teardown;
+        _events = events;
+        _logger = logger;
+    }
+
+    public async Task<string> CreateContainerAsync(CreateContainerRequest request, CancellationToken cancellationToken)
+    {
+        var sandbox = _store.RequireSandbox(request.PodSandboxId);
+        if (sandbox.Phase != SandboxPhase.Ready)
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
+                $"pod sandbox {sandbox.Id} is not ready (state {sandbox.Phase}); create a new sandbox");
+        var config = request.Config ?? throw RuntimeException.InvalidField("config", "must be set");
+        var metadata = config.Metadata ?? throw RuntimeException.InvalidField("config.metadata", "must be set");
+        if (string.IsNullOrEmpty(metadata.Name)) throw RuntimeException.InvalidField("config.metadata.name", "must not be empty");
+        ContainerConfigValidator.Validate(config, sandbox.Config.LogDirectory);
+        var imageName = config.Image?.Image;
+        if (string.IsNullOrEmpty(imageName)) throw RuntimeException.InvalidField("config.image.image", "must not be empty");
+        var image = await _images.FindAsync(imageName, cancellationToken)
+            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"config.image.image: image \"{imageName}\" not found; pull it first");
+        var handler = _handlers.Get(sandbox.RuntimeHandler);
+
+        var id = ObjectIds.New();
+        var record = new ContainerRecord
+        {
+            Id = id,
+            SandboxId = sandbox.Id,
+            Config = config,
+            RuntimeHandler = sandbox.RuntimeHandler,
+            CreatedAtNanos = UnixNanos.Now(),
+            Phase = ContainerPhase.Creating,
+            ImageId = image.Id,
+            ImageName = imageName,
+            ImageRef = image.RepoDigests.FirstOrDefault() ?? image.Id,
+            LayerDirs = image.LayerDirs.ToList(),
+            Directory = Path.Combine(_layout.ContainersRoot, id),
+            BundleDirectory = _layout.ContainerBundle(id),
+            CgroupsPath = _cgroups.ContainerCgroupsPath(sandbox.CgroupParent, id),
+            LogPath = LogPaths.Resolve(sandbox.Config.LogDirectory, config.LogPath),
+            Resources = config.Linux?.Resources?.Clone() ?? new LinuxContainerResources(),
+            StopSignal = StopSignals.Choose(config.StopSignal, image.Config.StopSignal),
+        };
+
+        await _nameLock.WaitAsync(cancellationToken);
+        try
+        {
+            var holder = _store.ContainersOf(sandbox.Id).FirstOrDefault(c =>
+                c.Metadata.Name == metadata.Name && c.Metadata.Attempt == metadata.Attempt);
+            if (holder is not null)
+                throw new RuntimeException(RuntimeErrorKind.AlreadyExists,
+                    $"container name \"{metadata.Name}\" attempt {metadata.Attempt} is already reserved in pod sandbox {sandbox.Id} by container {holder.Id}");
+            // Persisted before any effect: a crash from here on leaves a Creating record recovery cleans up.
+            await _store.SaveAsync(record, cancellationToken);
+        }
+        finally
+        {
+            _nameLock.Release();
+        }
+
+        using (await _locks.AcquireAsync(id, CancellationToken.None))
+        {
+            try
+            {
+                await BuildAndCreateAsync(record, sandbox, image, handler, cancellationToken);
+                _events.Publish(record, ContainerEventType.ContainerCreatedEvent);
+            }
+            catch (Exception ex)
+            {
+                Log.ContainerCreateFailed(_logger, ex, id, metadata.Name, sandbox.Id);
+                await _teardown.DestroyAsync(record, handler, strict: false, CancellationToken.None);
+                _locks.Forget(id);
+                if (ex is RuntimeException) throw;
+                throw new RuntimeException(RuntimeErrorKind.Internal,
+                    $"creating container \"{metadata.Name}\" in pod sandbox {sandbox.Id}: {ex.Message}", ex);
+            }
+        }
+        Log.ContainerCreated(_logger, id, metadata.Name, sandbox.Id);
+        return id;
+    }
+
+    private async Task BuildAndCreateAsync(
+        ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(record.UpperPath);
+        Directory.CreateDirectory(record.WorkPath);
+        Directory.CreateDirectory(record.RootfsPath);
+        Directory.CreateDirectory(record.BundleDirectory);
+        Directory.CreateDirectory(_layout.ExitDir);
+
+        record.RootfsMounted = true;
+        await _store.SaveAsync(record, CancellationToken.None);
+        await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, cancellationToken);
+
+        var context = new ContainerSpecContext(
+            record.Id,
+            record.Config,
+            sandbox.Config,
+            image,
+            record.RootfsPath,
+            new SandboxNamespaces(sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath),
+            record.CgroupsPath,
+            new SandboxFiles(sandbox.HostnamePath, sandbox.HostsPath, sandbox.ResolvConfPath, sandbox.ShmPath),
+            _host);
+        var generated = ContainerSpecGenerator.Generate(context);
+        record.SpecJson = generated.Spec.ToJson();
+        record.User = generated.User;
+        await File.WriteAllTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, cancellationToken);
+
+        if (!string.IsNullOrEmpty(record.LogPath))
+            Directory.CreateDirectory(Path.GetDirectoryName(record.LogPath)!);
+        await _store.SaveAsync(record, CancellationToken.None);
+
+        var launch = new ContainerLaunch(
+            record.Id,
+            record.BundleDirectory,
+            record.LogPath,
+            record.Config.Tty,
+            record.Config.Stdin,
+            record.Config.StdinOnce,
+            _layout.ExitDir,
+            record.BundleDirectory)
+        {
+            Name = $"{sandbox.Metadata.Namespace}_{sandbox.Metadata.Name}_{record.Metadata.Name}_{record.Metadata.Attempt}",
+        };
+        await handler.CreateAsync(launch, cancellationToken);
+
+        // conmon's pid file saves a `runc state` round trip on the create path; the runtime is asked only without it.
+        var pid = ConmonFiles.ReadContainerPid(record.BundleDirectory)
+            ?? (await handler.StateAsync(record.Id, CancellationToken.None))?.Pid
+            ?? 0;
+        if (pid > 0)
+        {
+            record.Pid = pid;
+            record.PidStartTime = ProcessStartTime.Read(pid) ?? 0;
+        }
+        record.Phase = ContainerPhase.Created;
+        await _store.SaveAsync(record, CancellationToken.None);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Creating container {ContainerId} ({Name}) in pod sandbox {SandboxId} failed; rolling back")]
+        public static partial void ContainerCreateFailed(ILogger logger, Exception exception, string containerId, string name, string sandboxId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} ({Name}) created in pod sandbox {SandboxId}")]
+        public static partial void ContainerCreated(ILogger logger, string containerId, string name, string sandboxId);
+    }
+}
