@@ -132,6 +132,18 @@ public sealed partial class ContainerCreator
         return id;
     }
 
+    /// <summary>
+    /// PID namespace mode TARGET (kubectl debug --target): the target must be a running container of the same pod,
+    /// named by its pid checked against the recorded start time so a recycled pid is never joined.
+    /// </summary>
+    private string? TargetPidNamespace(string targetId, string sandboxId)
+    {
+        if (_store.LookupContainer(targetId) is not { Phase: ContainerPhase.Running } target || target.SandboxId != sandboxId) return null;
+        return new ProcessIdentity(target.Pid, target.PidStartTime).IsAlive()
+            ? $"/proc/{target.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/pid"
+            : null;
+    }
+
     private async Task BuildAndCreateAsync(
         ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
     {
@@ -155,7 +167,12 @@ public sealed partial class ContainerCreator
             record.CgroupsPath,
             new SandboxFiles(sandbox.HostnamePath, sandbox.HostsPath, sandbox.ResolvConfPath, sandbox.ShmPath),
             _host);
-        var generated = ContainerSpecGenerator.Generate(context);
+        var generated = ContainerSpecGenerator.Generate(context, new ContainerSpecOptions
+        {
+            SupportsRecursiveReadOnly = handler.Availability.SupportsRecursiveReadOnlyMounts,
+            SandboxId = sandbox.Id,
+            ResolveTargetPidNamespace = targetId => TargetPidNamespace(targetId, sandbox.Id),
+        });
         record.SpecJson = generated.Spec.ToJson();
         record.User = generated.User;
         await File.WriteAllTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, cancellationToken);

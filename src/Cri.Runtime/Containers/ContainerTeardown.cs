@@ -28,7 +28,8 @@ public sealed partial class ContainerTeardown(
     /// <summary>Stop signal (config, image, SIGTERM), wait up to timeout, then SIGKILL. Idempotent.</summary>
     public async Task StopContainerAsync(StopContainerRequest request, CancellationToken cancellationToken)
     {
-        var record = store.RequireContainer(request.ContainerId);
+        // Idempotent like StopPodSandbox: the kubelet retries stops of containers it already removed.
+        if (store.LookupContainer(request.ContainerId) is not { } record) return;
         var timeout = request.Timeout > 0 ? TimeSpan.FromSeconds(request.Timeout) : TimeSpan.Zero;
         await StopAsync(record, timeout, cancellationToken);
     }
