@@ -121,6 +121,19 @@ public sealed class RuntimeHarness : IDisposable
             .SelectMany(Directory.EnumerateFileSystemEntries)
             .ToList();
 
+    /// <summary>Asserts that no sandbox or container left anything: record, runc state, cgroup, namespace, attachment, mount, directory.</summary>
+    public void AssertNothingLeft()
+    {
+        Xunit.Assert.Empty(Store.Sandboxes);
+        Xunit.Assert.Empty(Store.Containers);
+        Xunit.Assert.Empty(Handler.Known);
+        Xunit.Assert.Empty(Cgroups.PodCgroups);
+        Xunit.Assert.Empty(Namespaces.Pinned);
+        Xunit.Assert.Empty(Network.Attached);
+        Xunit.Assert.Empty(Mounts.Mounted);
+        Xunit.Assert.Empty(LeftoverEntries());
+    }
+
     public void Dispose()
     {
         Watcher.Dispose();

@@ -110,12 +110,7 @@ public sealed class RecoveryServiceTests : IDisposable
         using var restarted = _runtime.Restart();
         await restarted.Recovery.RecoverAsync(CancellationToken.None);
 
-        Assert.Empty(restarted.Store.Sandboxes);
-        Assert.Empty(restarted.Network.Attached);
-        Assert.Empty(restarted.Namespaces.Pinned);
-        Assert.Empty(restarted.Cgroups.PodCgroups);
-        Assert.Empty(restarted.Mounts.Mounted);
-        Assert.Empty(restarted.LeftoverEntries());
+        restarted.AssertNothingLeft();
     }
 
     [Fact]
@@ -130,10 +125,7 @@ public sealed class RecoveryServiceTests : IDisposable
         using var restarted = _runtime.Restart();
         await restarted.Recovery.RecoverAsync(CancellationToken.None);
 
-        Assert.Empty(restarted.Store.Sandboxes);
-        Assert.Empty(restarted.Store.Containers);
-        Assert.Empty(restarted.Handler.Known);
-        Assert.Empty(restarted.LeftoverEntries());
+        restarted.AssertNothingLeft();
     }
 
     [Theory]

@@ -43,12 +43,7 @@ public sealed class SandboxServiceTests : IDisposable
         var error = await Assert.ThrowsAsync<RuntimeException>(() => _runtime.RunPodAsync());
 
         Assert.Contains("injected", error.Message);
-        Assert.Empty(_runtime.Store.Sandboxes);
-        Assert.Empty(_runtime.Cgroups.PodCgroups);
-        Assert.Empty(_runtime.Namespaces.Pinned);
-        Assert.Empty(_runtime.Network.Attached);
-        Assert.Empty(_runtime.Mounts.Mounted);
-        Assert.Empty(_runtime.LeftoverEntries());
+        _runtime.AssertNothingLeft();
     }
 
     [Fact]
@@ -111,14 +106,7 @@ public sealed class SandboxServiceTests : IDisposable
         await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }, CancellationToken.None);
         await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = new string('f', 64) }, CancellationToken.None);
 
-        Assert.Empty(_runtime.Store.Sandboxes);
-        Assert.Empty(_runtime.Store.Containers);
-        Assert.Empty(_runtime.Handler.Known);
-        Assert.Empty(_runtime.Cgroups.PodCgroups);
-        Assert.Empty(_runtime.Namespaces.Pinned);
-        Assert.Empty(_runtime.Network.Attached);
-        Assert.Empty(_runtime.Mounts.Mounted);
-        Assert.Empty(_runtime.LeftoverEntries());
+        _runtime.AssertNothingLeft();
     }
 
     [Fact]
@@ -134,7 +122,6 @@ public sealed class SandboxServiceTests : IDisposable
 
         _runtime.Network.FailDetach = null;
         await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }, CancellationToken.None);
-        Assert.Empty(_runtime.Store.Sandboxes);
-        Assert.Empty(_runtime.LeftoverEntries());
+        _runtime.AssertNothingLeft();
     }
 }
