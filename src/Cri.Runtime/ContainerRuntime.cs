@@ -1,119 +1,115 @@
-using Crisp.ImageService.Api;
-using Crisp.Runtime.Api;
-using Crisp.Runtime.Cgroups;
+using Crisp.Cri.V1;
+using Crisp.Runtime.Containers;
 using Crisp.Runtime.Events;
-using Crisp.Runtime.Handlers;
-using Crisp.Runtime.Monitor;
-using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Network;
-using Crisp.Runtime.State;
+using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.Stats;
-using Microsoft.Extensions.Logging;
+using Crisp.Runtime.Streaming;
 
 namespace Crisp.Runtime;
 
 /// <summary>
-/// The runtime library's facade: pod sandboxes and containers, as the daemon's RuntimeService handlers see them.
-/// It orchestrates the parts (state store, runtime handlers under conmon, cgroups, pinned namespaces, overlay
-/// rootfs, spec generation) and is split into partial files by concern.
+/// The runtime library as the daemon's RuntimeService handlers and streaming server see it: one entry per RPC,
+/// each handed to the service of its aggregate (Sandboxes/, Containers/, Streaming/, Stats/, Events/, Network/).
+/// Nothing is decided here; docs/architecture.md maps each RPC to its service and files.
 /// </summary>
-public sealed partial class ContainerRuntime
+public sealed class ContainerRuntime(
+    SandboxService sandboxes,
+    SandboxQueries sandboxQueries,
+    ContainerCreator containerCreator,
+    ContainerService containers,
+    ContainerTeardown containerTeardown,
+    ContainerQueries containerQueries,
+    ExecService exec,
+    StatsService stats,
+    ContainerEventPublisher events,
+    IPodNetwork network)
 {
-    private readonly RuntimeOptions _options;
-    private readonly StateStore _store;
-    private readonly RuntimeHandlerRegistry _handlers;
-    private readonly ICgroupManager _cgroups;
-    private readonly PodNamespaces _namespaces;
-    private readonly PodNetwork _network;
-    private readonly ExitWatcher _exits;
-    private readonly IImageManager _images;
-    private readonly HostFeatures _host;
-    private readonly ContainerEventBroadcaster _events;
-    private readonly CpuRateTracker _cpuRates;
-    private readonly ILogger<ContainerRuntime> _logger;
-    private readonly KeyedLocks _locks = new();
-    // Sandbox/container names are reserved under this lock so two concurrent creates cannot both win.
-    private readonly SemaphoreSlim _nameLock = new(1, 1);
+    // Pod sandboxes
+    public Task<string> RunPodSandboxAsync(RunPodSandboxRequest request, CancellationToken cancellationToken) =>
+        sandboxes.RunPodSandboxAsync(request, cancellationToken);
 
-    public ContainerRuntime(
-        RuntimeOptions options,
-        StateStore store,
-        RuntimeHandlerRegistry handlers,
-        ICgroupManager cgroups,
-        PodNamespaces namespaces,
-        PodNetwork network,
-        ExitWatcher exits,
-        IImageManager images,
-        HostFeatures host,
-        ContainerEventBroadcaster events,
-        CpuRateTracker cpuRates,
-        ILogger<ContainerRuntime> logger)
-    {
-        _options = options;
-        _store = store;
-        _handlers = handlers;
-        _cgroups = cgroups;
-        _namespaces = namespaces;
-        _network = network;
-        _exits = exits;
-        _images = images;
-        _host = host;
-        _events = events;
-        _cpuRates = cpuRates;
-        _logger = logger;
-        _images.RegisterSnapshotUsage(LayerDirsInUse);
-        _exits.ContainerExited += OnContainerExited;
-    }
+    public Task StopPodSandboxAsync(StopPodSandboxRequest request, CancellationToken cancellationToken) =>
+        sandboxes.StopPodSandboxAsync(request, cancellationToken);
 
-    public ContainerEventBroadcaster Events => _events;
+    public Task RemovePodSandboxAsync(RemovePodSandboxRequest request, CancellationToken cancellationToken) =>
+        sandboxes.RemovePodSandboxAsync(request, cancellationToken);
 
-    private string SandboxesRoot => Path.Combine(_options.Root, "sandboxes");
-    private string ContainersRoot => Path.Combine(_options.Root, "containers");
-    private string SandboxesStateRoot => Path.Combine(_options.StateDir, "sandboxes");
-    private string ContainersStateRoot => Path.Combine(_options.StateDir, "containers");
-    /// <summary>conmon writes &lt;id&gt; here with the exit code; read by the exit watcher and by recovery.</summary>
-    internal string ExitDir => _exits.ExitDir;
+    public Task UpdatePodSandboxResourcesAsync(UpdatePodSandboxResourcesRequest request, CancellationToken cancellationToken) =>
+        sandboxes.UpdatePodSandboxResourcesAsync(request, cancellationToken);
 
-    private IReadOnlySet<string> LayerDirsInUse() =>
-        _store.Containers.SelectMany(c => c.LayerDirs).ToHashSet(StringComparer.Ordinal);
+    public PodSandboxStatusResponse PodSandboxStatus(PodSandboxStatusRequest request) => sandboxQueries.PodSandboxStatus(request);
 
-    private SandboxRecord RequireSandbox(string idOrPrefix)
-    {
-        if (string.IsNullOrEmpty(idOrPrefix))
-            throw RuntimeException.InvalidField("pod_sandbox_id", "must not be empty");
-        var id = ObjectIds.Resolve(idOrPrefix, _store.Sandboxes.Select(s => s.Id), "pod sandbox");
-        return (id is null ? null : _store.FindSandbox(id))
-            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"pod sandbox {idOrPrefix} not found");
-    }
+    public IReadOnlyList<PodSandbox> ListPodSandboxes(PodSandboxFilter? filter) => sandboxQueries.ListPodSandboxes(filter);
 
-    private SandboxRecord? FindSandbox(string idOrPrefix)
-    {
-        if (string.IsNullOrEmpty(idOrPrefix)) return null;
-        var id = ObjectIds.Resolve(idOrPrefix, _store.Sandboxes.Select(s => s.Id), "pod sandbox");
-        return id is null ? null : _store.FindSandbox(id);
-    }
+    // Containers
+    public Task<string> CreateContainerAsync(CreateContainerRequest request, CancellationToken cancellationToken) =>
+        containerCreator.CreateContainerAsync(request, cancellationToken);
 
-    private ContainerRecord RequireContainer(string idOrPrefix)
-    {
-        if (string.IsNullOrEmpty(idOrPrefix))
-            throw RuntimeException.InvalidField("container_id", "must not be empty");
-        return FindContainer(idOrPrefix)
-            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {idOrPrefix} not found");
-    }
+    public Task StartContainerAsync(StartContainerRequest request, CancellationToken cancellationToken) =>
+        containers.StartContainerAsync(request, cancellationToken);
 
-    private ContainerRecord? FindContainer(string idOrPrefix)
-    {
-        if (string.IsNullOrEmpty(idOrPrefix)) return null;
-        var id = ObjectIds.Resolve(idOrPrefix, _store.Containers.Select(c => c.Id), "container");
-        return id is null ? null : _store.FindContainer(id);
-    }
+    public Task StopContainerAsync(StopContainerRequest request, CancellationToken cancellationToken) =>
+        containerTeardown.StopContainerAsync(request, cancellationToken);
 
-    private IRuntimeHandler HandlerOf(string name) => _handlers.Get(name);
+    public Task RemoveContainerAsync(RemoveContainerRequest request, CancellationToken cancellationToken) =>
+        containerTeardown.RemoveContainerAsync(request, cancellationToken);
 
-    /// <summary>The handler a record names, or null when the configuration no longer has it.</summary>
-    private IRuntimeHandler? TryHandlerOf(string name)
-    {
-        try { return _handlers.Get(name); }
-        catch (RuntimeException) { return null; }
-    }
+    public Task UpdateContainerResourcesAsync(UpdateContainerResourcesRequest request, CancellationToken cancellationToken) =>
+        containers.UpdateContainerResourcesAsync(request, cancellationToken);
+
+    public Task ReopenContainerLogAsync(ReopenContainerLogRequest request, CancellationToken cancellationToken) =>
+        containers.ReopenContainerLogAsync(request, cancellationToken);
+
+    public ContainerStatusResponse ContainerStatus(ContainerStatusRequest request) => containerQueries.ContainerStatus(request);
+
+    public IReadOnlyList<Container> ListContainers(ContainerFilter? filter) => containerQueries.ListContainers(filter);
+
+    // Exec and streaming
+    public Task<ExecSyncResponse> ExecSyncAsync(ExecSyncRequest request, CancellationToken cancellationToken) =>
+        exec.ExecSyncAsync(request, cancellationToken);
+
+    public void ValidateExec(ExecRequest request) => exec.ValidateExec(request);
+
+    public void ValidateAttach(AttachRequest request) => exec.ValidateAttach(request);
+
+    public void ValidatePortForward(PortForwardRequest request) => exec.ValidatePortForward(request);
+
+    public Task<int> ExecAsync(string containerId, IReadOnlyList<string> cmd, bool tty, StreamingIo io, CancellationToken ct) =>
+        exec.ExecAsync(containerId, cmd, tty, io, ct);
+
+    public Task AttachAsync(string containerId, bool tty, StreamingIo io, CancellationToken ct) =>
+        exec.AttachAsync(containerId, tty, io, ct);
+
+    public Task PortForwardAsync(string podSandboxId, int port, Stream connection, CancellationToken ct) =>
+        exec.PortForwardAsync(podSandboxId, port, connection, ct);
+
+    // Stats and metrics
+    public Task<Cri.V1.ContainerStats> ContainerStatsAsync(ContainerStatsRequest request, CancellationToken cancellationToken) =>
+        stats.ContainerStatsAsync(request, cancellationToken);
+
+    public Task<IReadOnlyList<Cri.V1.ContainerStats>> ListContainerStatsAsync(ContainerStatsFilter? filter, CancellationToken cancellationToken) =>
+        stats.ListContainerStatsAsync(filter, cancellationToken);
+
+    public Task<PodSandboxStats> PodSandboxStatsAsync(PodSandboxStatsRequest request, CancellationToken cancellationToken) =>
+        stats.PodSandboxStatsAsync(request, cancellationToken);
+
+    public Task<IReadOnlyList<PodSandboxStats>> ListPodSandboxStatsAsync(PodSandboxStatsFilter? filter, CancellationToken cancellationToken) =>
+        stats.ListPodSandboxStatsAsync(filter, cancellationToken);
+
+    public IReadOnlyList<MetricDescriptor> ListMetricDescriptors() => stats.ListMetricDescriptors();
+
+    public Task<IReadOnlyList<PodSandboxMetrics>> ListPodSandboxMetricsAsync(CancellationToken cancellationToken) =>
+        stats.ListPodSandboxMetricsAsync(cancellationToken);
+
+    // Events
+    public ContainerEventBroadcaster.Subscription SubscribeToEvents() => events.Subscribe();
+
+    // Network (Status, UpdateRuntimeConfig)
+    /// <summary>The CNI config new pods would use, or why there is none (Status' NetworkReady).</summary>
+    public CniConfigState NetworkStatus => network.Status;
+
+    /// <summary>UpdateRuntimeConfig: the node's pod CIDR(s), given to plugins that ask for ipRanges.</summary>
+    public Task UpdatePodCidrAsync(string podCidr, CancellationToken cancellationToken) =>
+        network.UpdatePodCidrAsync(podCidr, cancellationToken);
 }

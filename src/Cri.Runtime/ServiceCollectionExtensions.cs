@@ -1,5 +1,6 @@
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Cgroups;
+using Crisp.Runtime.Containers;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
@@ -7,8 +8,11 @@ using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Network;
 using Crisp.Runtime.Recovery;
+using Crisp.Runtime.Rootfs;
+using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
 using Crisp.Runtime.Stats;
+using Crisp.Runtime.Streaming;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -17,32 +21,49 @@ namespace Crisp.Runtime;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the runtime library as singletons: <see cref="ContainerRuntime"/>, the handler registry, cgroups,
-    /// namespaces, the state store, the exit watcher and events; plus a hosted service that probes the handlers
+    /// Registers the runtime library as singletons: the services of each aggregate behind <see cref="ContainerRuntime"/>,
+    /// and the seams they share (handler registry, cgroups, namespaces, network, mounts, state store, exit watcher);
+    /// plus a hosted service that probes the handlers
     /// and recovers state at start. Needs an <see cref="ImageService.Api.IImageManager"/> registered by the caller.
     /// </summary>
     public static IServiceCollection AddCrispRuntime(this IServiceCollection services, RuntimeOptions options)
     {
+        var layout = RuntimeLayout.From(options);
         services.AddSingleton(options);
+        services.AddSingleton(layout);
         services.AddSingleton(_ => HostFeatureDetector.Detect());
         services.AddSingleton(sp => new StateStore(Path.Combine(options.Root, "runtime.db"), sp.GetRequiredService<ILogger<StateStore>>()));
+        services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<StateStore>());
         services.AddSingleton(sp => CreateHandlerRegistry(options, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ICgroupManager>(sp => CgroupManagerFactory.Create(sp.GetRequiredService<HostFeatures>(), options.CgroupDriver));
-        services.AddSingleton(sp => new PodNamespaces(Path.Combine(options.StateDir, "ns"), sp.GetRequiredService<ILogger<PodNamespaces>>()));
+        services.AddSingleton<IPodNamespaces>(sp => new PodNamespaces(layout.NamespacesDir, sp.GetRequiredService<ILogger<PodNamespaces>>()));
         services.AddSingleton(sp => new ExitWatcher(
-            Path.Combine(options.StateDir, "exits"),
+            layout.ExitDir,
             sp.GetRequiredService<ILogger<ExitWatcher>>(),
-            // conmon's persist dir is the container's bundle dir (see CreateContainer).
-            id => Path.Combine(options.StateDir, "containers", id)));
+            // conmon's persist dir is the container's bundle dir (see ContainerCreator).
+            layout.ContainerBundle));
         services.AddSingleton(sp => new CniConfigSource(options.CniConfDir, sp.GetRequiredService<ILogger<CniConfigSource>>()));
-        services.AddSingleton(sp => new PodNetwork(
+        services.AddSingleton<IPodNetwork>(sp => new PodNetwork(
             sp.GetRequiredService<CniConfigSource>(),
             new CniPluginExecutor(options.CniBinDirs),
             new CniAttachmentCache(Path.Combine(options.Root, "network", "attachments")),
             new PodCidrStore(Path.Combine(options.Root, "network", "pod-cidr")),
             sp.GetRequiredService<ILogger<PodNetwork>>()));
+        services.AddSingleton<IRuntimeMounts, HostMounts>();
+        services.AddSingleton<KeyedLocks>();
         services.AddSingleton<ContainerEventBroadcaster>();
+        services.AddSingleton<ContainerEventPublisher>();
         services.AddSingleton<CpuRateTracker>();
+        services.AddSingleton<ContainerExits>();
+        services.AddSingleton<ContainerTeardown>();
+        services.AddSingleton<ContainerCreator>();
+        services.AddSingleton<ContainerService>();
+        services.AddSingleton<ContainerQueries>();
+        services.AddSingleton<SandboxService>();
+        services.AddSingleton<SandboxQueries>();
+        services.AddSingleton<ExecService>();
+        services.AddSingleton<StatsService>();
+        services.AddSingleton<RecoveryService>();
         services.AddSingleton<ContainerRuntime>();
         services.AddHostedService<RuntimeStartupService>();
         return services;

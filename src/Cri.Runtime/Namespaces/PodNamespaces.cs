@@ -17,7 +17,7 @@ namespace Crisp.Runtime.Namespaces;
 /// namespace also gets a tiny holder: `unshare --pid --fork` running a reaping sh loop as the pod's pid 1 in its
 /// own session, detached from crispd; it is identified by pid and start time.
 /// </summary>
-public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNamespaces> logger)
+public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNamespaces> logger) : IPodNamespaces
 {
     private const string HolderFile = "pid-holder";
     private static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(20);

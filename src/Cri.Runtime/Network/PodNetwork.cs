@@ -12,6 +12,7 @@ namespace Crisp.Runtime.Network;
 /// </summary>
 public sealed partial class PodNetwork(
     CniConfigSource configs, CniPluginExecutor plugins, CniAttachmentCache cache, PodCidrStore podCidr, ILogger<PodNetwork> logger)
+    : IPodNetwork
 {
     public const string InterfaceName = "eth0";
 
@@ -27,6 +28,8 @@ public sealed partial class PodNetwork(
     public CniConfigState Status => configs.Current;
 
     public PodCidrStore PodCidr => podCidr;
+
+    public Task UpdatePodCidrAsync(string cidrs, CancellationToken ct) => podCidr.UpdateAsync(cidrs, ct);
 
     /// <summary>Runs ADD for the pod; returns its IPs (IPv4 first). On failure everything ADD did is undone.</summary>
     public async Task<IReadOnlyList<string>> AttachAsync(string sandboxId, PodSandboxConfig config, string netnsPath, CancellationToken ct)

@@ -11,7 +11,7 @@ namespace Crisp.Runtime.State;
 /// Callers persist a record BEFORE performing the effect it describes, so recovery after a kill -9
 /// can tell half-done work (Creating/Removing) from finished work.
 /// </summary>
-public sealed class StateStore : IDisposable
+public sealed class StateStore : IStateStore, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -1,24 +1,67 @@
 using Crisp.Cri.V1;
+using Crisp.ImageService.Api;
 using Crisp.Runtime.Api;
-using Crisp.Runtime.Containers;
+using Crisp.Runtime.Cgroups;
+using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Oci;
 using Crisp.Runtime.Rootfs;
 using Crisp.Runtime.State;
+using Microsoft.Extensions.Logging;
 
-namespace Crisp.Runtime;
+namespace Crisp.Runtime.Containers;
 
-public sealed partial class ContainerRuntime
+/// <summary>
+/// CreateContainer: overlay rootfs, OCI bundle, conmon + `runc create`. Any failure removes everything this call
+/// made, so a failed create leaves no partial container behind.
+/// </summary>
+public sealed partial class ContainerCreator
 {
-    /// <summary>
-    /// Creates a container: overlay rootfs, OCI bundle, conmon + `runc create`. Any failure removes everything
-    /// this call made, so a failed create leaves no partial container behind.
-    /// </summary>
+    private readonly RuntimeLayout _layout;
+    private readonly IStateStore _store;
+    private readonly KeyedLocks _locks;
+    private readonly RuntimeHandlerRegistry _handlers;
+    private readonly ICgroupManager _cgroups;
+    private readonly IImageManager _images;
+    private readonly IRuntimeMounts _mounts;
+    private readonly HostFeatures _host;
+    private readonly ContainerTeardown _teardown;
+    private readonly ContainerEventPublisher _events;
+    private readonly ILogger<ContainerCreator> _logger;
+    // Container names are reserved under this lock so two concurrent creates cannot both win.
+    private readonly SemaphoreSlim _nameLock = new(1, 1);
+
+    public ContainerCreator(
+        RuntimeLayout layout,
+        IStateStore store,
+        KeyedLocks locks,
+        RuntimeHandlerRegistry handlers,
+        ICgroupManager cgroups,
+        IImageManager images,
+        IRuntimeMounts mounts,
+        HostFeatures host,
+        ContainerTeardown teardown,
+        ContainerEventPublisher events,
+        ILogger<ContainerCreator> logger)
+    {
+        _layout = layout;
+        _store = store;
+        _locks = locks;
+        _handlers = handlers;
+        _cgroups = cgroups;
+        _images = images;
+        _mounts = mounts;
+        _host = host;
+        _teardown = teardown;
+        _events = events;
+        _logger = logger;
+    }
+
     public async Task<string> CreateContainerAsync(CreateContainerRequest request, CancellationToken cancellationToken)
     {
-        var sandbox = RequireSandbox(request.PodSandboxId);
-        if (sandbox.Phase != State.SandboxPhase.Ready)
+        var sandbox = _store.RequireSandbox(request.PodSandboxId);
+        if (sandbox.Phase != SandboxPhase.Ready)
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
                 $"pod sandbox {sandbox.Id} is not ready (state {sandbox.Phase}); create a new sandbox");
         var config = request.Config ?? throw RuntimeException.InvalidField("config", "must be set");
@@ -29,7 +72,7 @@ public sealed partial class ContainerRuntime
         if (string.IsNullOrEmpty(imageName)) throw RuntimeException.InvalidField("config.image.image", "must not be empty");
         var image = await _images.FindAsync(imageName, cancellationToken)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"config.image.image: image \"{imageName}\" not found; pull it first");
-        var handler = HandlerOf(sandbox.RuntimeHandler);
+        var handler = _handlers.Get(sandbox.RuntimeHandler);
 
         var id = ObjectIds.New();
         var record = new ContainerRecord
@@ -44,8 +87,8 @@ public sealed partial class ContainerRuntime
             ImageName = imageName,
             ImageRef = image.RepoDigests.FirstOrDefault() ?? image.Id,
             LayerDirs = image.LayerDirs.ToList(),
-            Directory = Path.Combine(ContainersRoot, id),
-            BundleDirectory = Path.Combine(ContainersStateRoot, id),
+            Directory = Path.Combine(_layout.ContainersRoot, id),
+            BundleDirectory = _layout.ContainerBundle(id),
             CgroupsPath = _cgroups.ContainerCgroupsPath(sandbox.CgroupParent, id),
             LogPath = LogPaths.Resolve(sandbox.Config.LogDirectory, config.LogPath),
             Resources = config.Linux?.Resources?.Clone() ?? new LinuxContainerResources(),
@@ -73,12 +116,12 @@ public sealed partial class ContainerRuntime
             try
             {
                 await BuildAndCreateAsync(record, sandbox, image, handler, cancellationToken);
-                PublishEvent(record, ContainerEventType.ContainerCreatedEvent);
+                _events.Publish(record, ContainerEventType.ContainerCreatedEvent);
             }
             catch (Exception ex)
             {
                 Log.ContainerCreateFailed(_logger, ex, id, metadata.Name, sandbox.Id);
-                await DestroyContainerAsync(record, handler, strict: false, CancellationToken.None);
+                await _teardown.DestroyAsync(record, handler, strict: false, CancellationToken.None);
                 _locks.Forget(id);
                 if (ex is RuntimeException) throw;
                 throw new RuntimeException(RuntimeErrorKind.Internal,
@@ -95,24 +138,24 @@ public sealed partial class ContainerRuntime
     /// </summary>
     private string? TargetPidNamespace(string targetId, string sandboxId)
     {
-        if (FindContainer(targetId) is not { Phase: ContainerPhase.Running } target || target.SandboxId != sandboxId) return null;
-        return new Host.ProcessIdentity(target.Pid, target.PidStartTime).IsAlive()
+        if (_store.LookupContainer(targetId) is not { Phase: ContainerPhase.Running } target || target.SandboxId != sandboxId) return null;
+        return new ProcessIdentity(target.Pid, target.PidStartTime).IsAlive()
             ? Interop.Procfs.ProcFile.OfProcess(target.Pid, "ns/pid")
             : null;
     }
 
     private async Task BuildAndCreateAsync(
-        ContainerRecord record, State.SandboxRecord sandbox, ImageService.Api.ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
+        ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(record.UpperPath);
         Directory.CreateDirectory(record.WorkPath);
         Directory.CreateDirectory(record.RootfsPath);
         Directory.CreateDirectory(record.BundleDirectory);
-        Directory.CreateDirectory(ExitDir);
+        Directory.CreateDirectory(_layout.ExitDir);
 
         record.RootfsMounted = true;
         await _store.SaveAsync(record, CancellationToken.None);
-        await OverlayRootfs.MountAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, cancellationToken);
+        await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, cancellationToken);
 
         var context = new ContainerSpecContext(
             record.Id,
@@ -145,7 +188,7 @@ public sealed partial class ContainerRuntime
             record.Config.Tty,
             record.Config.Stdin,
             record.Config.StdinOnce,
-            ExitDir,
+            _layout.ExitDir,
             record.BundleDirectory)
         {
             Name = $"{sandbox.Metadata.Namespace}_{sandbox.Metadata.Name}_{record.Metadata.Name}_{record.Metadata.Attempt}",
@@ -165,40 +208,12 @@ public sealed partial class ContainerRuntime
         await _store.SaveAsync(record, CancellationToken.None);
     }
 
-    public async Task StartContainerAsync(StartContainerRequest request, CancellationToken cancellationToken)
+    private static partial class Log
     {
-        var record = RequireContainer(request.ContainerId);
-        using (await _locks.AcquireAsync(record.Id, cancellationToken))
-        {
-            if (record.Phase != ContainerPhase.Created)
-                throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
-                    $"container {record.Id} is {record.Phase}, only a Created container can be started");
-            var sandbox = _store.FindSandbox(record.SandboxId);
-            if (sandbox is null || sandbox.Phase != State.SandboxPhase.Ready)
-                throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
-                    $"pod sandbox {record.SandboxId} of container {record.Id} is not ready");
-            try
-            {
-                await HandlerOf(record.RuntimeHandler).StartAsync(record.Id, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                record.Phase = ContainerPhase.Exited;
-                record.FinishedAtNanos = UnixNanos.Now();
-                record.ExitCode = 128;
-                record.Reason = "StartError";
-                record.Message = ex.Message;
-                await _store.SaveAsync(record, CancellationToken.None);
-                SignalExited(record.Id);
-                throw ex is RuntimeException ? ex : new RuntimeException(RuntimeErrorKind.Internal,
-                    $"starting container {record.Id}: {ex.Message}", ex);
-            }
-            record.Phase = ContainerPhase.Running;
-            record.StartedAtNanos = UnixNanos.Now();
-            await _store.SaveAsync(record, CancellationToken.None);
-            // Published under the container's lock so STARTED always precedes the STOPPED of a quick exit.
-            PublishEvent(record, ContainerEventType.ContainerStartedEvent);
-        }
-        Log.ContainerStarted(_logger, record.Id);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Creating container {ContainerId} ({Name}) in pod sandbox {SandboxId} failed; rolling back")]
+        public static partial void ContainerCreateFailed(ILogger logger, Exception exception, string containerId, string name, string sandboxId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} ({Name}) created in pod sandbox {SandboxId}")]
+        public static partial void ContainerCreated(ILogger logger, string containerId, string name, string sandboxId);
     }
 }

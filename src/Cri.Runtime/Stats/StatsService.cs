@@ -1,25 +1,27 @@
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Containers;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
-using Crisp.Runtime.Stats;
+using Microsoft.Extensions.Logging;
 
-namespace Crisp.Runtime;
+namespace Crisp.Runtime.Stats;
 
-public sealed partial class ContainerRuntime
+/// <summary>Container and pod stats, and the pod metrics the kubelet scrapes, sampled from the cgroups.</summary>
+public sealed partial class StatsService(IStateStore store, ICgroupManager cgroups, CpuRateTracker cpuRates, ILogger<StatsService> logger)
 {
     public async Task<ContainerStats> ContainerStatsAsync(ContainerStatsRequest request, CancellationToken cancellationToken)
     {
-        var record = RequireContainer(request.ContainerId);
+        var record = store.RequireContainer(request.ContainerId);
         return await CollectContainerStatsAsync(record, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ContainerStats>> ListContainerStatsAsync(ContainerStatsFilter? filter, CancellationToken cancellationToken)
     {
         var result = new List<ContainerStats>();
-        foreach (var record in _store.Containers.Where(c => c.Phase is ContainerPhase.Running or ContainerPhase.Created)
+        foreach (var record in store.Containers.Where(c => c.Phase is ContainerPhase.Running or ContainerPhase.Created)
                      .Where(c => ContainerFilters.Matches(filter, c)).OrderBy(c => c.CreatedAtNanos))
             result.Add(await CollectContainerStatsAsync(record, cancellationToken));
         return result;
@@ -27,14 +29,14 @@ public sealed partial class ContainerRuntime
 
     public async Task<PodSandboxStats> PodSandboxStatsAsync(PodSandboxStatsRequest request, CancellationToken cancellationToken)
     {
-        var sandbox = RequireSandbox(request.PodSandboxId);
+        var sandbox = store.RequireSandbox(request.PodSandboxId);
         return await CollectSandboxStatsAsync(sandbox, cancellationToken);
     }
 
     public async Task<IReadOnlyList<PodSandboxStats>> ListPodSandboxStatsAsync(PodSandboxStatsFilter? filter, CancellationToken cancellationToken)
     {
         var result = new List<PodSandboxStats>();
-        foreach (var sandbox in _store.Sandboxes.Where(s => s.Phase == SandboxPhase.Ready)
+        foreach (var sandbox in store.Sandboxes.Where(s => s.Phase == SandboxPhase.Ready)
                      .Where(s => SandboxFilters.Matches(filter, s)).OrderBy(s => s.CreatedAtNanos))
             result.Add(await CollectSandboxStatsAsync(sandbox, cancellationToken));
         return result;
@@ -72,7 +74,7 @@ public sealed partial class ContainerRuntime
             linux.Memory = MemoryOf(sample, timestamp);
             linux.Process = new ProcessUsage { Timestamp = timestamp, ProcessCount = new UInt64Value { Value = sample.ProcessCount } };
         }
-        var running = _store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos).ToList();
+        var running = store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos).ToList();
         foreach (var container in running)
             linux.Containers.Add(await CollectContainerStatsAsync(container, cancellationToken));
         // Any running container's init is inside the pod's network namespace; a host-network pod's counters are the node's.
@@ -85,7 +87,7 @@ public sealed partial class ContainerRuntime
     private CpuUsage CpuOf(string key, CgroupStats sample, long timestamp)
     {
         var cpu = new CpuUsage { Timestamp = timestamp, UsageCoreNanoSeconds = new UInt64Value { Value = sample.CpuUsageCoreNanoSeconds } };
-        var rate = _cpuRates.Record(key, timestamp, sample.CpuUsageCoreNanoSeconds);
+        var rate = cpuRates.Record(key, timestamp, sample.CpuUsageCoreNanoSeconds);
         if (rate is not null) cpu.UsageNanoCores = new UInt64Value { Value = rate.Value };
         return cpu;
     }
@@ -106,12 +108,12 @@ public sealed partial class ContainerRuntime
         if (string.IsNullOrEmpty(cgroupPath)) return null;
         try
         {
-            return await _cgroups.ReadStatsAsync(cgroupPath, cancellationToken);
+            return await cgroups.ReadStatsAsync(cgroupPath, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A cgroup that vanished (container just exited and was deleted) simply has no sample.
-            Log.StatsUnavailable(_logger, cgroupPath, ex.Message);
+            Log.StatsUnavailable(logger, cgroupPath, ex.Message);
             return null;
         }
     }
@@ -121,10 +123,10 @@ public sealed partial class ContainerRuntime
     public async Task<IReadOnlyList<PodSandboxMetrics>> ListPodSandboxMetricsAsync(CancellationToken cancellationToken)
     {
         var result = new List<PodSandboxMetrics>();
-        foreach (var sandbox in _store.Sandboxes.Where(s => s.Phase == SandboxPhase.Ready).OrderBy(s => s.CreatedAtNanos))
+        foreach (var sandbox in store.Sandboxes.Where(s => s.Phase == SandboxPhase.Ready).OrderBy(s => s.CreatedAtNanos))
         {
             var podMetrics = new PodSandboxMetrics { PodSandboxId = sandbox.Id };
-            foreach (var container in _store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos))
+            foreach (var container in store.ContainersOf(sandbox.Id).Where(c => c.Phase == ContainerPhase.Running).OrderBy(c => c.CreatedAtNanos))
             {
                 var metrics = new ContainerMetrics { ContainerId = container.Id };
                 string[] labels = [container.Metadata.Name, sandbox.Metadata.Name, sandbox.Metadata.Namespace];
@@ -160,5 +162,11 @@ public sealed partial class ContainerRuntime
             result.Add(podMetrics);
         }
         return result;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "No cgroup stats for {CgroupPath}: {Reason}")]
+        public static partial void StatsUnavailable(ILogger logger, string cgroupPath, string reason);
     }
 }

@@ -1,19 +1,47 @@
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Handlers;
 using Crisp.Runtime.State;
-using Crisp.Runtime.Streaming;
+using Microsoft.Extensions.Logging;
 
-namespace Crisp.Runtime;
+namespace Crisp.Runtime.Streaming;
 
 /// <summary>
-/// The runtime side of the streaming RPCs. Exec/Attach/PortForward only hand out a URL; the Validate* methods
-/// let the RPC refuse a bad request up front, and the *Async methods run the session once the client connected.
+/// Running things in containers and pods: ExecSync, and the runtime side of the streaming RPCs. Exec/Attach/
+/// PortForward only hand out a URL; the Validate* methods let the RPC refuse a bad request up front, and the
+/// *Async methods run the session once the client connected.
 /// </summary>
-public sealed partial class ContainerRuntime
+public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handlers, ILogger<ExecService> logger)
 {
+    /// <summary>Each of stdout and stderr is capped at this size, like the kubelet's own exec limit.</summary>
+    public const int ExecSyncOutputCap = 16 * 1024 * 1024;
+
+    public async Task<ExecSyncResponse> ExecSyncAsync(ExecSyncRequest request, CancellationToken cancellationToken)
+    {
+        var record = store.RequireContainer(request.ContainerId);
+        if (request.Cmd.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
+        if (request.Timeout < 0) throw RuntimeException.InvalidField("timeout", $"{request.Timeout} must not be negative");
+        if (record.Phase != ContainerPhase.Running)
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
+                $"container {record.Id} is {record.Phase}; exec needs a running container");
+        // timeout 0 means "no timeout" in CRI.
+        var timeout = request.Timeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(request.Timeout);
+        var result = await handlers.Get(record.RuntimeHandler)
+            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputCap, cancellationToken);
+        if (result.TimedOut)
+            throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
+                $"command {string.Join(' ', request.Cmd)} in container {record.Id} timed out after {request.Timeout}s");
+        return new ExecSyncResponse
+        {
+            ExitCode = result.ExitCode,
+            Stdout = Google.Protobuf.ByteString.CopyFrom(result.Stdout),
+            Stderr = Google.Protobuf.ByteString.CopyFrom(result.Stderr),
+        };
+    }
+
     public void ValidateExec(ExecRequest request)
     {
-        var record = RequireContainer(request.ContainerId);
+        var record = store.RequireContainer(request.ContainerId);
         if (request.Cmd.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
         ValidateStreams(request.Tty, request.Stdin, request.Stdout, request.Stderr);
         RequireRunning(record, "exec");
@@ -21,7 +49,7 @@ public sealed partial class ContainerRuntime
 
     public void ValidateAttach(AttachRequest request)
     {
-        var record = RequireContainer(request.ContainerId);
+        var record = store.RequireContainer(request.ContainerId);
         ValidateStreams(request.Tty, request.Stdin, request.Stdout, request.Stderr);
         RequireRunning(record, "attach");
         if (request.Stdin && !record.Config.Stdin)
@@ -31,7 +59,7 @@ public sealed partial class ContainerRuntime
 
     public void ValidatePortForward(PortForwardRequest request)
     {
-        var sandbox = RequireSandbox(request.PodSandboxId);
+        var sandbox = store.RequireSandbox(request.PodSandboxId);
         for (var i = 0; i < request.Port.Count; i++) ValidatePort(request.Port[i], $"port[{i}]");
         RequireReady(sandbox);
     }
@@ -39,27 +67,27 @@ public sealed partial class ContainerRuntime
     public async Task<int> ExecAsync(string containerId, IReadOnlyList<string> cmd, bool tty, StreamingIo io, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(io);
-        var record = RequireContainer(containerId);
+        var record = store.RequireContainer(containerId);
         if (cmd.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
         if (tty && io.Stderr is not null) throw RuntimeException.InvalidField("stderr", "must be off with tty (a terminal has one output)");
         RequireRunning(record, "exec");
-        return await HandlerOf(record.RuntimeHandler).ExecAsync(record.Id, cmd, tty, io, ct);
+        return await handlers.Get(record.RuntimeHandler).ExecAsync(record.Id, cmd, tty, io, ct);
     }
 
     public async Task AttachAsync(string containerId, bool tty, StreamingIo io, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(io);
-        var record = RequireContainer(containerId);
+        var record = store.RequireContainer(containerId);
         if (tty && io.Stderr is not null) throw RuntimeException.InvalidField("stderr", "must be off with tty (a terminal has one output)");
         RequireRunning(record, "attach");
         await ConmonAttachSession.RunAsync(
-            record.Id, record.BundleDirectory, tty || record.Config.Tty, record.Config.Stdin, record.Config.StdinOnce, io, _logger, ct);
+            record.Id, record.BundleDirectory, tty || record.Config.Tty, record.Config.Stdin, record.Config.StdinOnce, io, logger, ct);
     }
 
     public async Task PortForwardAsync(string podSandboxId, int port, Stream connection, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var sandbox = RequireSandbox(podSandboxId);
+        var sandbox = store.RequireSandbox(podSandboxId);
         ValidatePort(port, "port");
         RequireReady(sandbox);
         // A pod on the node's network has no namespace of its own: its loopback is the host's.

@@ -1,0 +1,24 @@
+using Crisp.Interop.Procfs;
+using Crisp.Runtime.Sandboxes;
+
+namespace Crisp.Runtime.Rootfs;
+
+/// <summary>The host's real mounts: overlayfs rootfs, shm tmpfs and /proc/self/mountinfo.</summary>
+public sealed class HostMounts : IRuntimeMounts
+{
+    public async Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct) =>
+        await OverlayRootfs.MountAsync(lowerDirsLowestFirst, upperDir, workDir, target, ct);
+
+    public async Task UnmountRootfsAsync(string target, CancellationToken ct)
+    {
+        if (MountTable.ReadSelf().IsMountPoint(target)) await OverlayRootfs.UnmountAsync(target, ct);
+    }
+
+    public void MountShm(string path) => PodShm.Mount(path);
+
+    public void UnmountShm(string path) => PodShm.Unmount(path);
+
+    public bool IsMountPoint(string path) => MountTable.ReadSelf().IsMountPoint(path);
+
+    public IReadOnlyList<string> MountsUnder(string directory) => MountTable.ReadSelf().MountPointsUnder(directory);
+}

@@ -1,0 +1,25 @@
+namespace Crisp.Runtime.Rootfs;
+
+/// <summary>
+/// The mounts the lifecycle makes (a container's overlay rootfs, a pod's /dev/shm) and the mount table that
+/// guards every directory removal: nothing is ever deleted through a mount that is still there.
+/// </summary>
+public interface IRuntimeMounts
+{
+    /// <param name="lowerDirsLowestFirst">Image layer directories, base layer first.</param>
+    Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct);
+
+    /// <summary>Unmounts a container rootfs; not mounted is success.</summary>
+    Task UnmountRootfsAsync(string target, CancellationToken ct);
+
+    /// <summary>Mounts the pod's shm tmpfs (creating the directory); already mounted is success.</summary>
+    void MountShm(string path);
+
+    /// <summary>Unmounts the pod's shm; absent or not mounted is success.</summary>
+    void UnmountShm(string path);
+
+    bool IsMountPoint(string path);
+
+    /// <summary>Mount points at or below <paramref name="directory"/>, deepest first.</summary>
+    IReadOnlyList<string> MountsUnder(string directory);
+}

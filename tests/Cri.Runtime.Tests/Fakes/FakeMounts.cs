@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using Crisp.Runtime.Rootfs;
+
+namespace Crisp.Runtime.Tests.Fakes;
+
+/// <summary>A mount table of its own: mounting records the path (creating the directory), unmounting forgets it.</summary>
+public sealed class FakeMounts : IRuntimeMounts
+{
+    private readonly ConcurrentDictionary<string, byte> _mounted = new(StringComparer.Ordinal);
+
+    public Exception? FailMountRootfs { get; set; }
+    public Exception? FailMountShm { get; set; }
+    public IReadOnlyCollection<string> Mounted => _mounted.Keys.ToList();
+
+    public Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct)
+    {
+        if (FailMountRootfs is not null) throw FailMountRootfs;
+        _mounted[Full(target)] = 0;
+        return Task.CompletedTask;
+    }
+
+    public Task UnmountRootfsAsync(string target, CancellationToken ct)
+    {
+        _mounted.TryRemove(Full(target), out _);
+        return Task.CompletedTask;
+    }
+
+    public void MountShm(string path)
+    {
+        if (FailMountShm is not null) throw FailMountShm;
+        Directory.CreateDirectory(path);
+        _mounted[Full(path)] = 0;
+    }
+
+    public void UnmountShm(string path) => _mounted.TryRemove(Full(path), out _);
+
+    public bool IsMountPoint(string path) => _mounted.ContainsKey(Full(path));
+
+    public IReadOnlyList<string> MountsUnder(string directory)
+    {
+        var full = Full(directory);
+        return _mounted.Keys.Where(m => m == full || m.StartsWith(full + "/", StringComparison.Ordinal))
+            .OrderByDescending(m => m.Length).ToList();
+    }
+
+    /// <summary>A mount that vanished behind crispd's back (reboot, someone's umount).</summary>
+    public void Lose(string path) => _mounted.TryRemove(Full(path), out _);
+
+    private static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+}
