@@ -7,8 +7,14 @@ namespace Crisp.Runtime;
 
 public sealed partial class ContainerRuntime
 {
-    /// <summary>Each of stdout and stderr is capped at this size, like the kubelet's own exec limit.</summary>
-    public const int ExecSyncOutputCap = 16 * 1024 * 1024;
+    /// <summary>The kubelet (and crictl) refuse a CRI response over 16 MiB, whatever crisp itself would send.</summary>
+    private const long KubeletMaxResponseBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// stdout and stderr together are held to this many bytes, so that the whole response fits in one gRPC message
+    /// both crisp (grpc.max_message_bytes) and the kubelet accept; past it the output is truncated with a marker.
+    /// </summary>
+    internal int ExecSyncOutputBudget => Handlers.ExecSyncOutput.BudgetFor(Math.Min(_options.MaxResponseBytes, KubeletMaxResponseBytes));
 
     public async Task<ExecSyncResponse> ExecSyncAsync(ExecSyncRequest request, CancellationToken cancellationToken)
     {
@@ -21,15 +27,17 @@ public sealed partial class ContainerRuntime
         // timeout 0 means "no timeout" in CRI.
         var timeout = request.Timeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(request.Timeout);
         var result = await HandlerOf(record.RuntimeHandler)
-            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputCap, cancellationToken);
+            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputBudget, cancellationToken);
+        // The command is not named: its arguments can carry secrets, and refusals are logged at information level.
         if (result.TimedOut)
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
-                $"command {string.Join(' ', request.Cmd)} in container {record.Id} timed out after {request.Timeout}s");
+                $"exec in container {record.Id} timed out after {request.Timeout}s");
+        // The arrays are this call's own: wrapping them spares a copy of up to 16 MiB.
         return new ExecSyncResponse
         {
             ExitCode = result.ExitCode,
-            Stdout = Google.Protobuf.ByteString.CopyFrom(result.Stdout),
-            Stderr = Google.Protobuf.ByteString.CopyFrom(result.Stderr),
+            Stdout = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Stdout),
+            Stderr = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Stderr),
         };
     }
 

@@ -74,8 +74,8 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         finally
         {
             await session.CancelAsync().ConfigureAwait(false);
-            await Quietly(Task.WhenAll(pumps.Select(p => p.Item2)), KillGrace).ConfigureAwait(false);
-            await Quietly(stdin, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(Task.WhenAll(pumps.Select(p => p.Item2)), KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(stdin, KillGrace).ConfigureAwait(false);
         }
         return process.ExitCode;
     }
@@ -122,10 +122,10 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         finally
         {
             await session.CancelAsync().ConfigureAwait(false);
-            await Quietly(stdin, KillGrace).ConfigureAwait(false);
-            await Quietly(resize, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(stdin, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(resize, KillGrace).ConfigureAwait(false);
             // A read on a pty master cannot be cancelled; it ends with EIO now that the runtime has exited.
-            await Quietly(pumps[0].Item2, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(pumps[0].Item2, KillGrace).ConfigureAwait(false);
         }
         return process.ExitCode;
     }
@@ -267,16 +267,6 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
     {
         try { await stream.DisposeAsync().ConfigureAwait(false); }
         catch (IOException) { }
-    }
-
-    /// <summary>Awaits a helper task that should already be ending, without letting a stuck one hold the call.</summary>
-    private static async Task Quietly(Task task, TimeSpan bound)
-    {
-        try { await task.WaitAsync(bound).ConfigureAwait(false); }
-        catch (TimeoutException) { }
-        catch (OperationCanceledException) { }
-        catch (IOException) { }
-        catch (ObjectDisposedException) { }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Streaming exec in container {ContainerId}: {CommandLine}")]
