@@ -41,6 +41,8 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
 
     private const int ConmonBackstopSeconds = 2;
 
+    private const int SigKill = 9;
+
     public async Task<ExecResult> RunAsync(
         string containerId, string bundlePath, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct)
     {
@@ -169,9 +171,14 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             var done = await Task.WhenAny(line, Task.Delay(ConmonWatchInterval, ct)).ConfigureAwait(false);
             if (done == line) return await line.ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            if (conmon is null && ConmonFiles.ReadPid(conmonPidFile) is { } pid && ConmonFiles.IsExecConmon(pid, execId))
-                conmon = ProcessIdentity.Of(pid);
-            if (conmon is { } c && !c.IsAlive())
+            // conmon writes its pid file itself: a pid there that is not (or no longer) this exec's conmon means it exited.
+            var gone = false;
+            if (conmon is null && ConmonFiles.ReadPid(conmonPidFile) is not null)
+            {
+                conmon = ConmonFiles.IdentifyExecConmon(conmonPidFile, execId);
+                gone = conmon is null;
+            }
+            if (gone || conmon is { } c && !c.IsAlive())
             {
                 // A line written right before the exit is still in the fifo.
                 try { return await line.WaitAsync(ConmonWatchInterval, ct).ConfigureAwait(false); }
@@ -188,7 +195,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     private static async Task StopAsync(string dir, string execId, ConmonSyncChannel sync, bool started)
     {
         using var grace = new CancellationTokenSource(StopGrace);
-        if (ConmonFiles.ReadPid(Path.Combine(dir, ConmonLauncher.ConmonPidFileName)) is not { } conmon) return;
+        if (ConmonFiles.IdentifyExecConmon(Path.Combine(dir, ConmonLauncher.ConmonPidFileName), execId) is not { } conmon) return;
         try
         {
             if (!started)
@@ -197,15 +204,15 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                 var startMessage = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(grace.Token).ConfigureAwait(false));
                 if (startMessage is null || startMessage.Data <= 0) return;
             }
-            ExecProcessTree.KillDescendants(conmon, execId);
+            ExecProcessTree.KillDescendants(conmon);
             // conmon reaps the process before it writes the exit: after this line nothing of the exec is left.
             await sync.ReadLineAsync(grace.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // conmon is stuck (or runc exec never returned): take down whatever it runs, then conmon itself.
-            ExecProcessTree.KillDescendants(conmon, execId);
-            ExecProcessTree.KillConmon(conmon, execId);
+            ExecProcessTree.KillDescendants(conmon);
+            conmon.Signal(SigKill);
         }
     }
 

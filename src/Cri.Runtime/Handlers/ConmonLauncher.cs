@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Crisp.Interop;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Host;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.Runtime.Handlers;
@@ -37,6 +38,8 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         deadline.CancelAfter(CreateTimeout);
 
         await StartAsync(launch.ContainerId, BuildCreateArgs(launch, runtimePath, runtimeArgs), sync, conmonLog, deadline.Token, ct).ConfigureAwait(false);
+        // Identified now, while it surely runs: by the time a stuck create is given up the pid may be someone else's.
+        var conmon = ConmonFiles.IdentifyConmon(launch.PersistDir, launch.ContainerId);
 
         string line;
         try
@@ -45,7 +48,7 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         }
         catch (OperationCanceledException)
         {
-            KillConmon(launch.PersistDir);
+            KillConmon(conmon);
             ct.ThrowIfCancellationRequested();
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
                 $"runtime create of container {launch.ContainerId} did not finish within {CreateTimeout.TotalSeconds:0}s");
@@ -146,14 +149,11 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         return args;
     }
 
-    private void KillConmon(string persistDir)
+    private void KillConmon(ProcessIdentity? conmon)
     {
-        var pid = ConmonFiles.ReadPid(Path.Combine(persistDir, ConmonPidFileName));
-        if (pid is > 0)
-        {
-            LogKillingConmon(logger, pid.Value);
-            Libc.Kill(pid.Value, 9);
-        }
+        if (conmon is not { } identity) return;
+        LogKillingConmon(logger, identity.Pid);
+        identity.Signal(9);
     }
 
     internal static string ReadTail(string path)

@@ -167,6 +167,8 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
     private async Task WaitOrKillAsync(Process process, string pidFile, string containerId, CancellationToken ct)
     {
         using var watch = new CancellationTokenSource();
+        // Everything the exec started is younger than the runtime that started it.
+        var runtimeStart = ProcessStat.TryRead(process.Id)?.StartTime;
         var identity = IdentifyExecProcessAsync(process, pidFile, watch.Token);
         try
         {
@@ -180,7 +182,7 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
             try { seen = await identity.WaitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             if (seen is { } exec) KillExecProcess(exec);
-            else if (ConmonFiles.ReadPid(pidFile) is { } gone) KillOrphanedGroup(gone);
+            else if (ConmonFiles.ReadPid(pidFile) is { } gone && runtimeStart is { } started) KillOrphanedGroup(gone, started);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { CommandRunner.TryKill(process); }
             throw;
@@ -228,12 +230,27 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
 
     /// <summary>
     /// The exec'd process exited before it was ever seen, but its background children may still hold the output
-    /// open in its process group. The kernel never hands out a pid that is still some group's id, so signalling
-    /// the group named after it reaches those children and nothing else.
+    /// open in its process group. The pid came from a file and nothing of it was recorded, so the group is not
+    /// signalled blindly: see <see cref="OrphanedGroupMembers"/>. Each member's start time is re-read before its kill.
     /// </summary>
-    private static void KillOrphanedGroup(int execPid)
+    private static void KillOrphanedGroup(int execPid, ulong runtimeStart)
     {
-        if (execPid > 1) Libc.Kill(-execPid, SigKill);
+        foreach (var p in OrphanedGroupMembers(ProcessStat.ReadAll(), execPid, runtimeStart))
+        {
+            if (ProcessStat.StillSame(p)) Libc.Kill(p.Pid, SigKill);
+        }
+    }
+
+    /// <summary>
+    /// The members of the process group named after the vanished exec'd process that can be its children. While a
+    /// group exists the kernel does not hand its id out as a pid; a live process with that pid therefore means the
+    /// group ended and the pid was reused (had it been the exec'd process, it would have been identified), and then
+    /// nothing is returned. Members older than the runtime that started the exec cannot be its children either.
+    /// </summary>
+    internal static List<ProcessStat> OrphanedGroupMembers(IReadOnlyList<ProcessStat> all, int execPid, ulong runtimeStart)
+    {
+        if (execPid <= 1 || all.Any(p => p.Pid == execPid && !p.IsZombie)) return [];
+        return all.Where(p => p.ProcessGroup == execPid && !p.IsZombie && p.StartTime >= runtimeStart).ToList();
     }
 
     private static async Task CopyStdinAsync(Stream client, Stream process, bool closeAtEnd, CancellationToken ct)
