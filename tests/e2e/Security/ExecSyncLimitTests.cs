@@ -35,7 +35,7 @@ public sealed partial class ExecSyncLimitTests(RuntimeFixture fixture) : IAsyncL
     }
 
     [Fact]
-    public async Task Yes_for_its_whole_timeout_returns_at_the_deadline_and_never_grows_the_state_dir()
+    public async Task Yes_for_its_whole_timeout_returns_at_the_deadline_never_grows_the_state_dir_and_logs_no_args()
     {
         var id = await Pods.StartAsync(_podId, _pod, "yes", TestImageNames.Busybox, ["sleep", "300"]);
         var state = fixture.Daemon.StateDirectory;
@@ -44,7 +44,9 @@ public sealed partial class ExecSyncLimitTests(RuntimeFixture fixture) : IAsyncL
         var peak = SamplePeakAsync(state, stopSampling.Token);
 
         var sw = Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<RpcException>(() => Pods.ExecAsync(id, 3, "yes"));
+        // An exec's arguments can carry secrets: they appear neither in the error nor in the daemon's log.
+        const string secret = "s3cr3t-probe-token";
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Pods.ExecAsync(id, 3, "yes", secret));
         sw.Stop();
         await stopSampling.CancelAsync();
         var peakBytes = await peak;
@@ -56,6 +58,8 @@ public sealed partial class ExecSyncLimitTests(RuntimeFixture fixture) : IAsyncL
         Assert.True(peakBytes - before < StateGrowthBound, $"state dir grew by {peakBytes - before} bytes while yes ran");
         Assert.True(after - before < StateGrowthBound, $"state dir is {after - before} bytes larger after the exec");
         Assert.Equal(ContainerState.ContainerRunning, (await Pods.StatusAsync(id)).State);
+        Assert.DoesNotContain(secret, ex.Status.Detail);
+        Assert.DoesNotContain(secret, fixture.Daemon.Output);
     }
 
     [Fact]
