@@ -39,8 +39,11 @@ public sealed record ContainerSpecContext(
 /// <summary>The user a container's process runs as, reported back in ContainerStatus.user.</summary>
 public sealed record ResolvedUser(long Uid, long Gid, IReadOnlyList<long> AdditionalGids, string? Username);
 
-/// <summary>Raw exec result: exit code and captured output (each capped by the caller's limit).</summary>
-public sealed record ExecResult(int ExitCode, byte[] Stdout, byte[] Stderr, bool TimedOut);
+/// <summary>
+/// Raw exec result: exit code and captured output, stdout and stderr together held to the caller's budget;
+/// <paramref name="DroppedOutputBytes"/> were read past it and dropped (each truncated stream says so at its end).
+/// </summary>
+public sealed record ExecResult(int ExitCode, byte[] Stdout, byte[] Stderr, bool TimedOut, long DroppedOutputBytes = 0);
 
 /// <summary>Cgroup usage sample for stats RPCs.</summary>
 public sealed record CgroupStats(

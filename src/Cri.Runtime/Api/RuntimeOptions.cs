@@ -26,4 +26,6 @@ public sealed class RuntimeOptions
     public List<string> CniBinDirs { get; set; } = ["/usr/lib/cni", "/opt/cni/bin"];
     /// <summary>Write a bridge conflist into an empty CniConfDir at start.</summary>
     public bool CniWriteDefaultConfig { get; set; }
+    /// <summary>Largest gRPC response the daemon sends (grpc.max_message_bytes); ExecSync output is truncated to fit.</summary>
+    public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Host;
+using Crisp.Runtime.Streaming;
 
 namespace Crisp.Runtime.Handlers;
 
@@ -8,19 +10,41 @@ namespace Crisp.Runtime.Handlers;
 /// ExecSync through conmon's exec mode (as CRI-O does). A plain `runc exec` copies the process's output through
 /// its own pipes and will not exit before they reach EOF, so a background child that inherits them would hold
 /// the call (and the exit code) hostage. conmon is the exec'd process's subreaper: it reports the exit code on
-/// the sync pipe as soon as the process exits and writes the output to a CRI log that is read back afterwards.
-/// At the deadline the exec'd process and its children are killed, and the call returns as soon as conmon has
-/// reaped the process (bounded by a short grace), never waiting for output pipes.
+/// the sync pipe as soon as the process exits. Its output goes nowhere on disk: conmon runs with `-l passthrough`,
+/// so the process writes straight into pipes crispd reads into a budget-capped buffer while it runs
+/// (<see cref="ExecSyncOutput"/>), and after the exit whatever is still coming is drained for a short bounded
+/// while. At the deadline the exec'd process and its children are killed, and the call returns as soon as conmon
+/// has reaped the process (bounded by a short grace), never waiting for output pipes.
 /// </summary>
 internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath, IReadOnlyList<string> runtimeArgs, string execRoot)
 {
     /// <summary>How long a timed-out exec may take to die and be reaped before conmon is killed too.</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>
+    /// After the exit, output still arriving (a background child kept the pipes) is read until it has been quiet
+    /// this long; what the process wrote before it exited is already in the pipe and read at once.
+    /// </summary>
+    private static readonly TimeSpan OutputIdleAfterExit = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest output is drained after the exit, however busy a leftover child keeps the pipes.</summary>
+    private static readonly TimeSpan MaxDrainAfterExit = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the readers may take to stop once their pipes are abandoned.</summary>
+    private static readonly TimeSpan PumpStopGrace = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How much of the runtime's stderr an error message quotes.</summary>
+    private const int ErrorTextChars = 2000;
+
+    /// <summary>How often a wait on the sync pipe checks that conmon is still there to write it.</summary>
+    private static readonly TimeSpan ConmonWatchInterval = TimeSpan.FromMilliseconds(50);
+
     private const int ConmonBackstopSeconds = 2;
 
+    private const int SigKill = 9;
+
     public async Task<ExecResult> RunAsync(
-        string containerId, string bundlePath, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct)
+        string containerId, string bundlePath, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct)
     {
         var execId = Guid.NewGuid().ToString("N")[..16];
         var dir = Path.Combine(execRoot, execId);
@@ -29,7 +53,6 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
         {
             var processSpec = Path.Combine(dir, "process.json");
             await File.WriteAllTextAsync(processSpec, BuildProcessSpec(bundlePath, containerId, command), ct).ConfigureAwait(false);
-            var logPath = Path.Combine(dir, "exec.log");
             var pidFile = Path.Combine(dir, "pidfile");
 
             var args = new List<string>
@@ -47,7 +70,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                 "--exit-dir", dir,
                 "--persist-dir", dir,
                 "--socket-dir-path", dir,
-                "-l", "k8s-file:" + logPath,
+                "-l", "passthrough",
                 "--log-level", "error",
             };
             foreach (var ra in runtimeArgs) { args.Add("--runtime-arg"); args.Add(ra); }
@@ -60,9 +83,19 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                 args.Add(Math.Min(Math.Ceiling(timeout.TotalSeconds) + ConmonBackstopSeconds, int.MaxValue).ToString("0", CultureInfo.InvariantCulture));
             }
 
+            using var output = new ExecSyncOutput(outputBudgetBytes);
             using var sync = new ConmonSyncChannel(Path.Combine(dir, ConmonLauncher.SyncFifoName));
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (timeout > TimeSpan.Zero) deadline.CancelAfter(timeout);
+            using var reading = new CancellationTokenSource();
+            using var conmonParent = launcher.Launch(containerId, args, sync, Path.Combine(dir, ConmonLauncher.ConmonLogName), passOutput: true);
+            var stdoutPump = new StreamPump();
+            var stderrPump = new StreamPump();
+            var pumps = new List<(StreamPump, Task)>
+            {
+                (stdoutPump, stdoutPump.CopyAsync(conmonParent.StandardOutput.BaseStream, output.Stdout, reading.Token)),
+                (stderrPump, stderrPump.CopyAsync(conmonParent.StandardError.BaseStream, output.Stderr, reading.Token)),
+            };
 
             var timedOut = false;
             var started = false;
@@ -70,20 +103,30 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             int exitCode = -1;
             try
             {
-                await launcher.StartAsync(containerId, args, sync, Path.Combine(dir, ConmonLauncher.ConmonLogName), deadline.Token, ct).ConfigureAwait(false);
-                var startMessage = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(deadline.Token).ConfigureAwait(false));
+                await ConmonLauncher.WaitForMonitorAsync(conmonParent, containerId, () => output.StderrText(ErrorTextChars), deadline.Token, ct).ConfigureAwait(false);
+                var conmonPidFile = Path.Combine(dir, ConmonLauncher.ConmonPidFileName);
+                var startMessage = ConmonSyncMessage.TryParse(await ReadSyncAsync(sync, conmonPidFile, execId, deadline.Token).ConfigureAwait(false));
                 if (startMessage is null || startMessage.Data <= 0)
                 {
                     finished = true;
+                    // The runtime's own words went to the stderr pipe (passthrough); they end when it has exited.
+                    await StreamPump.AwaitQuietlyAsync(Task.WhenAll(pumps.Select(p => p.Item2)), PumpStopGrace).ConfigureAwait(false);
+                    var runtimeError = output.StderrText(ErrorTextChars);
                     throw new RuntimeException(RuntimeErrorKind.Internal,
-                        $"exec in container {containerId} failed: {ConmonSyncMessage.CleanRuntimeError(startMessage?.Message ?? ConmonLauncher.ReadTail(Path.Combine(dir, ConmonLauncher.ConmonLogName)))}");
+                        $"exec in container {containerId} failed: {ConmonSyncMessage.CleanRuntimeError(runtimeError.Length > 0 ? runtimeError : startMessage?.Message)}");
                 }
                 started = true;
-                var exited = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(deadline.Token).ConfigureAwait(false))
+                var exited = ConmonSyncMessage.TryParse(await ReadSyncAsync(sync, conmonPidFile, execId, deadline.Token).ConfigureAwait(false))
                     ?? throw new RuntimeException(RuntimeErrorKind.Internal, $"conmon did not report the exit of exec in container {containerId}");
                 finished = true;
                 if (exited.Data < 0 && exited.Message is { } m && m.Contains("timed out", StringComparison.OrdinalIgnoreCase)) timedOut = true;
-                else exitCode = exited.Data;
+                else
+                {
+                    exitCode = exited.Data;
+                    using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    drain.CancelAfter(MaxDrainAfterExit);
+                    await StreamPump.DrainAsync(pumps, OutputIdleAfterExit, drain.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -97,16 +140,50 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             {
                 if (!finished && (timedOut || ct.IsCancellationRequested))
                     await StopAsync(dir, execId, sync, started).ConfigureAwait(false);
+                // A child still holding the pipes writes into closed pipes from here on (EPIPE), as under conmon's own logging.
+                await reading.CancelAsync().ConfigureAwait(false);
+                await StreamPump.AwaitQuietlyAsync(Task.WhenAll(pumps.Select(p => p.Item2)), PumpStopGrace).ConfigureAwait(false);
             }
             ct.ThrowIfCancellationRequested();
 
-            var (stdout, stderr) = CriLogParser.Read(logPath, outputCapBytes);
-            return new ExecResult(timedOut ? -1 : exitCode, stdout, stderr, timedOut);
+            if (timedOut) return new ExecResult(-1, [], [], TimedOut: true, output.DroppedBytes);
+            var (stdout, stderr) = output.ToArrays();
+            return new ExecResult(exitCode, stdout, stderr, TimedOut: false, output.DroppedBytes);
         }
         finally
         {
             try { Directory.Delete(dir, recursive: true); }
             catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// The next line on the sync pipe, or an empty one once the exec's conmon has exited without writing it. conmon
+    /// 2.1 with `-l passthrough` exits silently when the runtime fails to start the process (the error went to the
+    /// stderr pipe crispd reads), and our end of the fifo never sees EOF, so conmon itself is watched meanwhile.
+    /// </summary>
+    private static async Task<string> ReadSyncAsync(ConmonSyncChannel sync, string conmonPidFile, string execId, CancellationToken ct)
+    {
+        var line = sync.ReadLineAsync(ct);
+        ProcessIdentity? conmon = null;
+        while (true)
+        {
+            var done = await Task.WhenAny(line, Task.Delay(ConmonWatchInterval, ct)).ConfigureAwait(false);
+            if (done == line) return await line.ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            // conmon writes its pid file itself: a pid there that is not (or no longer) this exec's conmon means it exited.
+            var gone = false;
+            if (conmon is null && ConmonFiles.ReadPid(conmonPidFile) is not null)
+            {
+                conmon = ConmonFiles.IdentifyExecConmon(conmonPidFile, execId);
+                gone = conmon is null;
+            }
+            if (gone || conmon is { } c && !c.IsAlive())
+            {
+                // A line written right before the exit is still in the fifo.
+                try { return await line.WaitAsync(ConmonWatchInterval, ct).ConfigureAwait(false); }
+                catch (TimeoutException) { return ""; }
+            }
         }
     }
 
@@ -118,7 +195,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     private static async Task StopAsync(string dir, string execId, ConmonSyncChannel sync, bool started)
     {
         using var grace = new CancellationTokenSource(StopGrace);
-        if (ConmonFiles.ReadPid(Path.Combine(dir, ConmonLauncher.ConmonPidFileName)) is not { } conmon) return;
+        if (ConmonFiles.IdentifyExecConmon(Path.Combine(dir, ConmonLauncher.ConmonPidFileName), execId) is not { } conmon) return;
         try
         {
             if (!started)
@@ -127,15 +204,15 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                 var startMessage = ConmonSyncMessage.TryParse(await sync.ReadLineAsync(grace.Token).ConfigureAwait(false));
                 if (startMessage is null || startMessage.Data <= 0) return;
             }
-            ExecProcessTree.KillDescendants(conmon, execId);
+            ExecProcessTree.KillDescendants(conmon);
             // conmon reaps the process before it writes the exit: after this line nothing of the exec is left.
             await sync.ReadLineAsync(grace.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // conmon is stuck (or runc exec never returned): take down whatever it runs, then conmon itself.
-            ExecProcessTree.KillDescendants(conmon, execId);
-            ExecProcessTree.KillConmon(conmon, execId);
+            ExecProcessTree.KillDescendants(conmon);
+            conmon.Signal(SigKill);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crisp.Interop.Procfs;
+using Crisp.Runtime.Host;
 
 namespace Crisp.Runtime.Handlers;
 
@@ -24,6 +25,17 @@ public static class ConmonFiles
     /// </summary>
     public static bool IsConmonRunning(string persistDir, string containerId) =>
         ReadConmonPid(persistDir) is { } pid && IsConmonWith(pid, "-c", "--cid", containerId);
+
+    /// <summary>
+    /// The conmon the persist dir names, with its start time, when it is running for this container; what a later
+    /// kill must still match.
+    /// </summary>
+    internal static ProcessIdentity? IdentifyConmon(string persistDir, string containerId) =>
+        ReadConmonPid(persistDir) is { } pid && IsConmonWith(pid, "-c", "--cid", containerId) ? ProcessIdentity.Of(pid) : null;
+
+    /// <summary>The exec's conmon named by its pid file, with its start time, when it is still that exec's.</summary>
+    internal static ProcessIdentity? IdentifyExecConmon(string pidFile, string execId) =>
+        ReadPid(pidFile) is { } pid && IsExecConmon(pid, execId) ? ProcessIdentity.Of(pid) : null;
 
     /// <summary>True when <paramref name="pid"/> is the conmon started for this one exec (its -u names the exec).</summary>
     internal static bool IsExecConmon(int pid, string execId) => IsConmonWith(pid, "-u", "--cuuid", execId);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Crisp.Interop;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Host;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.Runtime.Handlers;
@@ -37,6 +38,8 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         deadline.CancelAfter(CreateTimeout);
 
         await StartAsync(launch.ContainerId, BuildCreateArgs(launch, runtimePath, runtimeArgs), sync, conmonLog, deadline.Token, ct).ConfigureAwait(false);
+        // Identified now, while it surely runs: by the time a stuck create is given up the pid may be someone else's.
+        var conmon = ConmonFiles.IdentifyConmon(launch.PersistDir, launch.ContainerId);
 
         string line;
         try
@@ -45,7 +48,7 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         }
         catch (OperationCanceledException)
         {
-            KillConmon(launch.PersistDir);
+            KillConmon(conmon);
             ct.ThrowIfCancellationRequested();
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
                 $"runtime create of container {launch.ContainerId} did not finish within {CreateTimeout.TotalSeconds:0}s");
@@ -63,9 +66,23 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     /// <summary>Runs conmon's first process, which exits as soon as it has forked the monitor; non-zero means it never got going.</summary>
     internal async Task StartAsync(string containerId, IReadOnlyList<string> args, ConmonSyncChannel sync, string conmonLog, CancellationToken deadline, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        using var parent = Launch(containerId, args, sync, conmonLog, passOutput: false);
+        await WaitForMonitorAsync(parent, containerId, () => ReadTail(conmonLog), deadline, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts conmon's first process. With <paramref name="passOutput"/> (conmon's `-l passthrough`) its stdout and
+    /// stderr are pipes the caller reads from the returned process: the runtime and the exec'd process inherit them,
+    /// so output reaches crispd directly and never a file; conmon's own early errors arrive on stderr too. Otherwise
+    /// conmon's stdio goes to <paramref name="conmonLog"/>, never to crispd's pipes.
+    /// </summary>
+    internal Process Launch(string containerId, IReadOnlyList<string> args, ConmonSyncChannel sync, string conmonLog, bool passOutput)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = passOutput, RedirectStandardError = passOutput };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null >>\"$CRISP_CONMON_LOG\" 2>&1");
+        psi.ArgumentList.Add(passOutput
+            ? "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null"
+            : "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null >>\"$CRISP_CONMON_LOG\" 2>&1");
         psi.ArgumentList.Add(conmonPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["_OCI_SYNCPIPE"] = "3";
@@ -76,8 +93,13 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         psi.Environment.Remove("LISTEN_PID");
 
         LogStarting(logger, containerId, CommandRunner.Describe(conmonPath, args));
-        using var parent = Process.Start(psi)
+        return Process.Start(psi)
             ?? throw new RuntimeException(RuntimeErrorKind.Internal, $"could not start conmon for container {containerId}");
+    }
+
+    /// <summary>Waits for conmon's first process to hand over to the monitor it forked; non-zero means it never got going.</summary>
+    internal static async Task WaitForMonitorAsync(Process parent, string containerId, Func<string> diagnostics, CancellationToken deadline, CancellationToken ct)
+    {
         try
         {
             await parent.WaitForExitAsync(deadline).ConfigureAwait(false);
@@ -90,7 +112,7 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         }
         if (parent.ExitCode != 0)
             throw new RuntimeException(RuntimeErrorKind.Internal,
-                $"conmon for container {containerId} exited with {parent.ExitCode}: {ReadTail(conmonLog)}");
+                $"conmon for container {containerId} exited with {parent.ExitCode}: {diagnostics()}");
     }
 
     private static List<string> BuildCreateArgs(ContainerLaunch launch, string runtimePath, IReadOnlyList<string> runtimeArgs)
@@ -127,14 +149,11 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
         return args;
     }
 
-    private void KillConmon(string persistDir)
+    private void KillConmon(ProcessIdentity? conmon)
     {
-        var pid = ConmonFiles.ReadPid(Path.Combine(persistDir, ConmonPidFileName));
-        if (pid is > 0)
-        {
-            LogKillingConmon(logger, pid.Value);
-            Libc.Kill(pid.Value, 9);
-        }
+        if (conmon is not { } identity) return;
+        LogKillingConmon(logger, identity.Pid);
+        identity.Signal(9);
     }
 
     internal static string ReadTail(string path)

@@ -1,12 +1,13 @@
 using Crisp.Interop;
 using Crisp.Interop.Procfs;
+using Crisp.Runtime.Host;
 
 namespace Crisp.Runtime.Handlers;
 
 /// <summary>
 /// Kills what a timed-out ExecSync still runs: everything below its own conmon — `runc exec` if it is still
 /// starting, the exec'd process (conmon is its subreaper once runc has exited) and that process's children.
-/// Ancestry from a conmon verified by its command line, plus the start time re-read right before each signal,
+/// Ancestry from a conmon verified by its command line and start time, plus the start time re-read right before each signal,
 /// keeps a recycled pid from ever being signalled.
 /// </summary>
 internal static class ExecProcessTree
@@ -14,9 +15,10 @@ internal static class ExecProcessTree
     private const int SigKill = 9;
 
     /// <summary>Signals every live descendant of the exec's conmon (not conmon itself); returns how many it hit.</summary>
-    public static int KillDescendants(int conmonPid, string execId)
+    public static int KillDescendants(ProcessIdentity conmon)
     {
-        if (!ConmonFiles.IsExecConmon(conmonPid, execId)) return 0;
+        if (!conmon.IsAlive()) return 0;
+        var conmonPid = conmon.Pid;
         var tree = Descendants(ProcessStat.ReadAll(), conmonPid);
         var hit = 0;
         // The exec'd process leads its own session and group (runc setsid()s it): one kill of the group takes
@@ -32,12 +34,6 @@ internal static class ExecProcessTree
             if (ProcessStat.StillSame(p) && Libc.Kill(p.Pid, SigKill)) hit++;
         }
         return hit;
-    }
-
-    /// <summary>Kills the exec's conmon itself, when it is still the one this exec started.</summary>
-    public static void KillConmon(int conmonPid, string execId)
-    {
-        if (ConmonFiles.IsExecConmon(conmonPid, execId)) Libc.Kill(conmonPid, SigKill);
     }
 
     internal static List<ProcessStat> Descendants(IReadOnlyList<ProcessStat> all, int rootPid)

@@ -34,10 +34,12 @@ public interface IRuntimeHandler
     Task UpdateResourcesAsync(string containerId, string linuxResourcesJson, CancellationToken ct);
 
     /// <summary>
-    /// Runs a command in the container and collects its output. At the deadline the process is killed and the call
-    /// returns with <see cref="ExecResult.TimedOut"/>; a background child holding the pipes cannot hold it longer.
+    /// Runs a command in the container and collects its output, stdout and stderr together held to
+    /// <paramref name="outputBudgetBytes"/> while it runs (the rest is dropped, and each truncated stream says so).
+    /// At the deadline the process is killed and the call returns with <see cref="ExecResult.TimedOut"/>; a background
+    /// child holding the pipes cannot hold it longer.
     /// </summary>
-    Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct);
+    Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct);
 
     /// <summary>
     /// Streaming exec (kubectl exec): runs a command in the container with the client's streams as its stdio (or

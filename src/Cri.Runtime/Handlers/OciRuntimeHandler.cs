@@ -136,7 +136,7 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
             throw Failure("update", containerId, result, IsNotFound(result) ? RuntimeErrorKind.NotFound : RuntimeErrorKind.Internal);
     }
 
-    public async Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct)
+    public async Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct)
     {
         if (command.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
         var state = await StateAsync(containerId, ct).ConfigureAwait(false)
@@ -144,7 +144,9 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
         if (state.Status != RuntimeStatus.Running || string.IsNullOrEmpty(state.Bundle))
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {containerId} is not running ({state.Status}); cannot exec in it");
         var exec = new ConmonExecSync(_conmon, BinaryPath, RuntimeArgs(), _options.Root.TrimEnd('/') + "-exec");
-        return await exec.RunAsync(containerId, state.Bundle, command, timeout, outputCapBytes, ct).ConfigureAwait(false);
+        var result = await exec.RunAsync(containerId, state.Bundle, command, timeout, outputBudgetBytes, ct).ConfigureAwait(false);
+        if (result.DroppedOutputBytes > 0) LogOutputTruncated(_logger, containerId, outputBudgetBytes, result.DroppedOutputBytes);
+        return result;
     }
 
     public Task ReopenLogAsync(string containerId, CancellationToken ct) => ReopenLogCoreAsync(containerId, null, ct);
@@ -191,6 +193,9 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Runtime handler {Handler} is not ready: {Reason}")]
     private static partial void LogNotReady(ILogger logger, string handler, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ExecSync in container {ContainerId} hit the exec_sync_output limit ({LimitBytes} bytes of stdout and stderr together, from grpc.max_message_bytes): {DroppedBytes} bytes dropped")]
+    private static partial void LogOutputTruncated(ILogger logger, string containerId, int limitBytes, long droppedBytes);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Container {ContainerId} created by {Handler}, init pid {Pid}")]
     private static partial void LogCreated(ILogger logger, string containerId, int pid, string handler);

@@ -16,6 +16,12 @@ public readonly record struct ProcessIdentity(int Pid, ulong StartTime)
     /// <summary>True only when the pid exists and is still the same process (not a zombie).</summary>
     public bool IsAlive() => ProcessStat.IsStillRunning(Pid, StartTime);
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> only while the pid is still this process, its start time re-read right
+    /// before: a pid read from a file may by now name an unrelated process. False when it is gone or recycled.
+    /// </summary>
+    public bool Signal(int signal) => IsAlive() && Crisp.Interop.Libc.Kill(Pid, signal);
+
     public override string ToString() => $"{Pid.ToString(CultureInfo.InvariantCulture)} {StartTime.ToString(CultureInfo.InvariantCulture)}";
 
     public static ProcessIdentity? Parse(string? text)

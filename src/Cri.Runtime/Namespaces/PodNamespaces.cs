@@ -86,12 +86,9 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
     public async Task RemoveAsync(string sandboxId, CancellationToken ct)
     {
         var dir = SandboxDir(sandboxId);
-        if (ReadHolder(dir) is { } holder && holder.IsAlive())
-        {
-            // unshare ignores SIGTERM while waiting; SIGKILL reaches the pod's init through --kill-child (PDEATHSIG),
-            // and the death of a PID namespace's init kills everything left in it.
-            Libc.Kill(holder.Pid, 9);
-        }
+        // unshare ignores SIGTERM while waiting; SIGKILL reaches the pod's init through --kill-child (PDEATHSIG),
+        // and the death of a PID namespace's init kills everything left in it.
+        ReadHolder(dir)?.Signal(9);
         if (_holders.TryRemove(sandboxId, out var process))
         {
             using (process)

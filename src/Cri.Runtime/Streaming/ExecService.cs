@@ -11,10 +11,16 @@ namespace Crisp.Runtime.Streaming;
 /// PortForward only hand out a URL; the Validate* methods let the RPC refuse a bad request up front, and the
 /// *Async methods run the session once the client connected.
 /// </summary>
-public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handlers, ILogger<ExecService> logger)
+public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handlers, RuntimeOptions options, ILogger<ExecService> logger)
 {
-    /// <summary>Each of stdout and stderr is capped at this size, like the kubelet's own exec limit.</summary>
-    public const int ExecSyncOutputCap = 16 * 1024 * 1024;
+    /// <summary>The kubelet (and crictl) refuse a CRI response over 16 MiB, whatever crisp itself would send.</summary>
+    private const long KubeletMaxResponseBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// stdout and stderr together are held to this many bytes, so that the whole response fits in one gRPC message
+    /// both crisp (grpc.max_message_bytes) and the kubelet accept; past it the output is truncated with a marker.
+    /// </summary>
+    internal int ExecSyncOutputBudget => ExecSyncOutput.BudgetFor(Math.Min(options.MaxResponseBytes, KubeletMaxResponseBytes));
 
     public async Task<ExecSyncResponse> ExecSyncAsync(ExecSyncRequest request, CancellationToken cancellationToken)
     {
@@ -27,15 +33,17 @@ public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handle
         // timeout 0 means "no timeout" in CRI.
         var timeout = request.Timeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(request.Timeout);
         var result = await handlers.Get(record.RuntimeHandler)
-            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputCap, cancellationToken);
+            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputBudget, cancellationToken);
+        // The command is not named: its arguments can carry secrets, and refusals are logged at information level.
         if (result.TimedOut)
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
-                $"command {string.Join(' ', request.Cmd)} in container {record.Id} timed out after {request.Timeout}s");
+                $"exec in container {record.Id} timed out after {request.Timeout}s");
         return new ExecSyncResponse
         {
             ExitCode = result.ExitCode,
-            Stdout = Google.Protobuf.ByteString.CopyFrom(result.Stdout),
-            Stderr = Google.Protobuf.ByteString.CopyFrom(result.Stderr),
+            // The arrays are this call's own: wrapping them spares a copy of up to 16 MiB.
+            Stdout = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Stdout),
+            Stderr = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Stderr),
         };
     }
 

@@ -75,8 +75,8 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         finally
         {
             await session.CancelAsync().ConfigureAwait(false);
-            await Quietly(Task.WhenAll(pumps.Select(p => p.Item2)), KillGrace).ConfigureAwait(false);
-            await Quietly(stdin, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(Task.WhenAll(pumps.Select(p => p.Item2)), KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(stdin, KillGrace).ConfigureAwait(false);
         }
         return process.ExitCode;
     }
@@ -123,10 +123,10 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
         finally
         {
             await session.CancelAsync().ConfigureAwait(false);
-            await Quietly(stdin, KillGrace).ConfigureAwait(false);
-            await Quietly(resize, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(stdin, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(resize, KillGrace).ConfigureAwait(false);
             // A read on a pty master cannot be cancelled; it ends with EIO now that the runtime has exited.
-            await Quietly(pumps[0].Item2, KillGrace).ConfigureAwait(false);
+            await StreamPump.AwaitQuietlyAsync(pumps[0].Item2, KillGrace).ConfigureAwait(false);
         }
         return process.ExitCode;
     }
@@ -168,6 +168,8 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
     private async Task WaitOrKillAsync(Process process, string pidFile, string containerId, CancellationToken ct)
     {
         using var watch = new CancellationTokenSource();
+        // Everything the exec started is younger than the runtime that started it.
+        var runtimeStart = ProcessStat.TryRead(process.Id)?.StartTime;
         var identity = IdentifyExecProcessAsync(process, pidFile, watch.Token);
         try
         {
@@ -181,7 +183,7 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
             try { seen = await identity.WaitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             if (seen is { } exec) KillExecProcess(exec);
-            else if (ConmonFiles.ReadPid(pidFile) is { } gone) KillOrphanedGroup(gone);
+            else if (ConmonFiles.ReadPid(pidFile) is { } gone && runtimeStart is { } started) KillOrphanedGroup(gone, started);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { CommandRunner.TryKill(process); }
             throw;
@@ -229,12 +231,27 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
 
     /// <summary>
     /// The exec'd process exited before it was ever seen, but its background children may still hold the output
-    /// open in its process group. The kernel never hands out a pid that is still some group's id, so signalling
-    /// the group named after it reaches those children and nothing else.
+    /// open in its process group. The pid came from a file and nothing of it was recorded, so the group is not
+    /// signalled blindly: see <see cref="OrphanedGroupMembers"/>. Each member's start time is re-read before its kill.
     /// </summary>
-    private static void KillOrphanedGroup(int execPid)
+    private static void KillOrphanedGroup(int execPid, ulong runtimeStart)
     {
-        if (execPid > 1) Libc.Kill(-execPid, SigKill);
+        foreach (var p in OrphanedGroupMembers(ProcessStat.ReadAll(), execPid, runtimeStart))
+        {
+            if (ProcessStat.StillSame(p)) Libc.Kill(p.Pid, SigKill);
+        }
+    }
+
+    /// <summary>
+    /// The members of the process group named after the vanished exec'd process that can be its children. While a
+    /// group exists the kernel does not hand its id out as a pid; a live process with that pid therefore means the
+    /// group ended and the pid was reused (had it been the exec'd process, it would have been identified), and then
+    /// nothing is returned. Members older than the runtime that started the exec cannot be its children either.
+    /// </summary>
+    internal static List<ProcessStat> OrphanedGroupMembers(IReadOnlyList<ProcessStat> all, int execPid, ulong runtimeStart)
+    {
+        if (execPid <= 1 || all.Any(p => p.Pid == execPid && !p.IsZombie)) return [];
+        return all.Where(p => p.ProcessGroup == execPid && !p.IsZombie && p.StartTime >= runtimeStart).ToList();
     }
 
     private static async Task CopyStdinAsync(Stream client, Stream process, bool closeAtEnd, CancellationToken ct)
@@ -268,16 +285,6 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
     {
         try { await stream.DisposeAsync().ConfigureAwait(false); }
         catch (IOException) { }
-    }
-
-    /// <summary>Awaits a helper task that should already be ending, without letting a stuck one hold the call.</summary>
-    private static async Task Quietly(Task task, TimeSpan bound)
-    {
-        try { await task.WaitAsync(bound).ConfigureAwait(false); }
-        catch (TimeoutException) { }
-        catch (OperationCanceledException) { }
-        catch (IOException) { }
-        catch (ObjectDisposedException) { }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Streaming exec in container {ContainerId}: {CommandLine}")]

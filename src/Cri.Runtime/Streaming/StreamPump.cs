@@ -70,4 +70,14 @@ internal sealed class StreamPump
             last = now;
         }
     }
+
+    /// <summary>Awaits a helper task that should already be ending, without letting a stuck one hold the caller.</summary>
+    public static async Task AwaitQuietlyAsync(Task task, TimeSpan bound)
+    {
+        try { await task.WaitAsync(bound).ConfigureAwait(false); }
+        catch (TimeoutException) { }
+        catch (OperationCanceledException) { }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
 }

@@ -141,6 +141,7 @@ public static class DaemonHost
         CniConfDir = config.NetworkCniConfDir,
         CniBinDirs = config.NetworkCniBinDirs,
         CniWriteDefaultConfig = config.NetworkWriteDefaultCniConfig,
+        MaxResponseBytes = config.GrpcMaxMessageBytes,
     };
 
     private static LogLevel ParseLevel(string level) => level switch

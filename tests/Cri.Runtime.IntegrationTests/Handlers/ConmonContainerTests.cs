@@ -160,8 +160,12 @@ public sealed class ConmonContainerTests
             Assert.Contains("/bin/no-such-tool", missing.Message);
 
             var capped = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "yes | head -c 100000"], TimeSpan.FromSeconds(10), 1000, CancellationToken.None);
-            Assert.Equal(1000, capped.Stdout.Length);
+            // stdout and stderr share the budget; what is dropped is counted and marked at the end of the stream.
             Assert.Equal(0, capped.ExitCode);
+            Assert.Equal(99_000, capped.DroppedOutputBytes);
+            var cappedText = System.Text.Encoding.UTF8.GetString(capped.Stdout);
+            Assert.StartsWith(string.Concat(Enumerable.Repeat("y\n", 500)), cappedText);
+            Assert.Equal("\n[crisp: output truncated, 99000 more bytes dropped; stdout and stderr together are limited to 1000 bytes]\n", cappedText[1000..]);
 
             var sw = Stopwatch.StartNew();
             var slow = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sleep", "10"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
