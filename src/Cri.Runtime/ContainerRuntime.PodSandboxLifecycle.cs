@@ -1,4 +1,5 @@
 using Crisp.Cri.V1;
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
@@ -76,8 +77,8 @@ public sealed partial class ContainerRuntime
     {
         var config = record.Config;
         var options = record.NamespaceOptions;
-        Directory.CreateDirectory(record.Directory);
-        Directory.CreateDirectory(record.StateDirectory);
+        OwnedDirectory.Ensure(record.Directory);
+        OwnedDirectory.Ensure(record.StateDirectory);
 
         await _cgroups.EnsurePodCgroupAsync(record.CgroupParent, PodResources(config), cancellationToken);
 

@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Sandboxes;
 using Crisp.Runtime.State;
@@ -13,11 +14,13 @@ public sealed partial class ContainerRuntime
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(ExitDir);
-        Directory.CreateDirectory(ContainersRoot);
-        Directory.CreateDirectory(SandboxesRoot);
-        Directory.CreateDirectory(ContainersStateRoot);
-        Directory.CreateDirectory(SandboxesStateRoot);
+        // Ensure also tightens what an older crispd created 0755.
+        OwnedDirectory.Ensure(ExitDir);
+        OwnedDirectory.Ensure(ContainersRoot);
+        OwnedDirectory.Ensure(SandboxesRoot);
+        OwnedDirectory.Ensure(ContainersStateRoot);
+        OwnedDirectory.Ensure(SandboxesStateRoot);
+        OwnedDirectory.Ensure(_namespaces.Directory);
 
         foreach (var container in _store.Containers)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Handlers;
@@ -24,11 +25,11 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     {
         var execId = Guid.NewGuid().ToString("N")[..16];
         var dir = Path.Combine(execRoot, execId);
-        Directory.CreateDirectory(dir);
+        OwnedDirectory.Ensure(dir);
         try
         {
             var processSpec = Path.Combine(dir, "process.json");
-            await File.WriteAllTextAsync(processSpec, BuildProcessSpec(bundlePath, containerId, command), ct).ConfigureAwait(false);
+            await OwnedFile.WriteTextAsync(processSpec, BuildProcessSpec(bundlePath, containerId, command), FileModes.PrivateFile, ct).ConfigureAwait(false);
             var logPath = Path.Combine(dir, "exec.log");
             var pidFile = Path.Combine(dir, "pidfile");
 
