@@ -7,6 +7,7 @@ using Crisp.ImageService.References;
 using Crisp.ImageService.Registry;
 using Crisp.ImageService.Snapshots;
 using Crisp.ImageService.Unpack;
+using Crisp.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.ImageService;
@@ -33,7 +34,7 @@ public sealed partial class ImageManager : IImageManager, IDisposable
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<ImageManager>();
-        Directory.CreateDirectory(options.Root);
+        OwnedDirectory.Ensure(options.Root);
         var content = new ContentStore(options.Root, loggerFactory.CreateLogger<ContentStore>());
         _snapshots = new SnapshotStore(options.Root, loggerFactory.CreateLogger<SnapshotStore>());
         content.SweepIngests();

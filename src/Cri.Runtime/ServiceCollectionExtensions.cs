@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Containers;
@@ -46,8 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IPodNetwork>(sp => new PodNetwork(
             sp.GetRequiredService<CniConfigSource>(),
             new CniPluginExecutor(options.CniBinDirs),
-            new CniAttachmentCache(Path.Combine(options.Root, "network", "attachments")),
-            new PodCidrStore(Path.Combine(options.Root, "network", "pod-cidr")),
+            new CniAttachmentCache(EnsureNetworkDirectory(options, "attachments")),
+            new PodCidrStore(Path.Combine(EnsureNetworkDirectory(options), "pod-cidr")),
             sp.GetRequiredService<ILogger<PodNetwork>>()));
         services.AddSingleton<IRuntimeMounts, HostMounts>();
         services.AddSingleton<KeyedLocks>();
@@ -73,6 +74,17 @@ public static class ServiceCollectionExtensions
     /// The handlers are built here without probing (DI factories cannot await); <see cref="RuntimeStartupService"/>
     /// probes them before anything is served, and until then each reports itself not ready.
     /// </summary>
+    /// <summary>&lt;root&gt;/network[/sub], created or tightened (an older crispd left it 0755) when the network is wired.</summary>
+    private static string EnsureNetworkDirectory(RuntimeOptions options, string? sub = null)
+    {
+        var network = Path.Combine(options.Root, "network");
+        OwnedDirectory.Ensure(network);
+        if (sub is null) return network;
+        var path = Path.Combine(network, sub);
+        OwnedDirectory.Ensure(path);
+        return path;
+    }
+
     private static RuntimeHandlerRegistry CreateHandlerRegistry(RuntimeOptions options, ILoggerFactory loggerFactory)
     {
         var configured = options.Handlers.Count > 0

@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Server.Config;
 using Crisp.Server.Hosting;
 using Crisp.Server.Telemetry;
@@ -8,6 +9,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // Before anything is created: whatever gets no explicit mode is root's alone (docs: "Security model").
+        Libc.SetUmask(FileModes.DaemonUmask);
         CrispConfig config;
         try
         {
@@ -21,6 +24,17 @@ public static class Program
         {
             await Console.Error.WriteLineAsync($"crispd: invalid configuration: {e.Message}");
             return 2;
+        }
+
+        try
+        {
+            OwnedDirectory.Ensure(config.Root);
+            OwnedDirectory.Ensure(config.StateDir);
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"crispd: cannot prepare root {config.Root} and state_dir {config.StateDir}: {e.Message}");
+            return 1;
         }
 
         try

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.References;
+using Crisp.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.ImageService.Content;
@@ -25,8 +26,9 @@ public sealed partial class ContentStore
         _logger = logger;
         _blobDirectory = Path.Combine(root, "content", "sha256");
         _ingestDirectory = Path.Combine(root, "content", "ingest");
-        Directory.CreateDirectory(_blobDirectory);
-        Directory.CreateDirectory(_ingestDirectory);
+        OwnedDirectory.Ensure(Path.Combine(root, "content"));
+        OwnedDirectory.Ensure(_blobDirectory);
+        OwnedDirectory.Ensure(_ingestDirectory);
     }
 
     /// <summary>Deletes ingest files a crash left behind; call once at start, before any pull.</summary>
@@ -127,7 +129,7 @@ public sealed partial class ContentStore
                 Options = FileOptions.Asynchronous,
                 PreallocationSize = size > 0 ? size : 0,
             };
-            var file = new FileStream(temporary, options);
+            var file = OwnedFile.Open(temporary, options, FileModes.PrivateFile);
             await using (file.ConfigureAwait(false))
             {
                 while (true)

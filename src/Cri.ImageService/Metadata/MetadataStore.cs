@@ -1,4 +1,5 @@
 using Crisp.ImageService.Api;
+using Crisp.Interop;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -29,7 +30,7 @@ public sealed partial class MetadataStore : IDisposable
     public MetadataStore(string databasePath, ILogger<MetadataStore> logger)
     {
         _logger = logger;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        OwnedDirectory.CreateIfMissing(Path.GetDirectoryName(Path.GetFullPath(databasePath))!, FileModes.PrivateDirectory);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -38,6 +39,7 @@ public sealed partial class MetadataStore : IDisposable
         }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL;");
+        OwnedFile.RestrictSqliteDatabase(databasePath);
         Execute("PRAGMA synchronous=FULL;");
         Execute("PRAGMA foreign_keys=ON;");
         CreateSchema();

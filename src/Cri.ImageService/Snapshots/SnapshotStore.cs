@@ -25,8 +25,8 @@ public sealed partial class SnapshotStore
         _logger = logger;
         Directory = Path.Combine(root, "snapshots");
         _ingestDirectory = Path.Combine(Directory, IngestDirectoryName);
-        System.IO.Directory.CreateDirectory(Directory);
-        System.IO.Directory.CreateDirectory(_ingestDirectory);
+        OwnedDirectory.Ensure(Directory);
+        OwnedDirectory.Ensure(_ingestDirectory);
     }
 
     /// <summary>&lt;root&gt;/snapshots.</summary>
@@ -59,9 +59,11 @@ public sealed partial class SnapshotStore
     {
         string work = Path.Combine(_ingestDirectory, $"{Hex(chainId)}-{Guid.NewGuid():N}");
         string fs = Path.Combine(work, FsDirectoryName);
-        System.IO.Directory.CreateDirectory(fs);
-        // The root of a layer starts as an ordinary 0755 directory; a "./" tar entry may change it.
-        Libc.Chmod(fs, 0b111_101_101);
+        // The snapshot directory stays closed: it holds image content (setuid files, devices) that only
+        // the overlay mount may expose. The root of a layer starts as an ordinary 0755 directory; a "./" tar
+        // entry may change it.
+        OwnedDirectory.Ensure(work);
+        OwnedDirectory.Ensure(fs, FileModes.SharedDirectory);
         return new PendingSnapshot(this, chainId, work, fs);
     }
 

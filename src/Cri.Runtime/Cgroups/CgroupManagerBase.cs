@@ -1,4 +1,5 @@
 using Crisp.Cri.V1;
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Cgroups;
@@ -19,6 +20,12 @@ internal abstract class CgroupManagerBase(CgroupNaming naming) : ICgroupManager
     public abstract Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct);
     public abstract Task ApplyResourcesAsync(string cgroupsPath, LinuxContainerResources resources, CancellationToken ct);
     public abstract Task RemoveAsync(string cgroupsPath, CancellationToken ct);
+
+    /// <summary>
+    /// Creates one cgroup directory 0755, as runc and systemd do: node tools read cgroup files, and crispd's
+    /// umask would otherwise close them.
+    /// </summary>
+    protected static void CreateCgroupDirectory(string path) => OwnedDirectory.CreateIfMissing(path, FileModes.SharedDirectory);
 
     /// <summary>Joins a hierarchy root and a cgroup path without letting the path escape the root.</summary>
     protected static string Under(string root, string relative)

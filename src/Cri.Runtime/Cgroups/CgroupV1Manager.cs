@@ -30,9 +30,19 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
         {
             if (!_mounts.TryGetValue(controller, out var root)) continue;
             if (controller == "cpuset") await EnsureCpusetAsync(root, relative, ct).ConfigureAwait(false);
-            else Directory.CreateDirectory(Under(root, relative));
+            else CreateLevels(root, relative);
         }
         if (resources is not null) await ApplyResourcesAsync(podCgroupParent, resources, ct).ConfigureAwait(false);
+    }
+
+    private static void CreateLevels(string root, string relative)
+    {
+        var current = root;
+        foreach (var part in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Under(current, part);
+            CreateCgroupDirectory(current);
+        }
     }
 
     /// <summary>A new cpuset cgroup starts with empty cpus/mems and refuses tasks until they are copied from its parent.</summary>
@@ -43,7 +53,7 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
         {
             var parent = current;
             current = Path.Combine(current, part);
-            Directory.CreateDirectory(current);
+            CreateCgroupDirectory(current);
             foreach (var file in new[] { "cpuset.cpus", "cpuset.mems" })
             {
                 var mine = (await CgroupFiles.ReadAsync(current, file, ct).ConfigureAwait(false))?.Trim();

@@ -18,7 +18,7 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
         {
             await EnableControllersAsync(current, ct).ConfigureAwait(false);
             current = Path.Combine(current, part);
-            Directory.CreateDirectory(current);
+            CreateCgroupDirectory(current);
         }
         // Containers are created below the pod cgroup, so it delegates its controllers too.
         await EnableControllersAsync(current, ct).ConfigureAwait(false);

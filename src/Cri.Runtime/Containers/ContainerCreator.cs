@@ -1,5 +1,6 @@
 using Crisp.Cri.V1;
 using Crisp.ImageService.Api;
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Events;
@@ -147,11 +148,13 @@ public sealed partial class ContainerCreator
     private async Task BuildAndCreateAsync(
         ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(record.UpperPath);
-        Directory.CreateDirectory(record.WorkPath);
-        Directory.CreateDirectory(record.RootfsPath);
-        Directory.CreateDirectory(record.BundleDirectory);
-        Directory.CreateDirectory(_layout.ExitDir);
+        OwnedDirectory.Ensure(record.Directory);
+        // The upper dir's mode is the container's "/": open, but only reachable through the overlay mount.
+        OwnedDirectory.Ensure(record.UpperPath, FileModes.SharedDirectory);
+        OwnedDirectory.Ensure(record.WorkPath);
+        OwnedDirectory.Ensure(record.RootfsPath);
+        OwnedDirectory.Ensure(record.BundleDirectory);
+        OwnedDirectory.Ensure(_layout.ExitDir);
 
         record.RootfsMounted = true;
         await _store.SaveAsync(record, CancellationToken.None);
@@ -175,10 +178,10 @@ public sealed partial class ContainerCreator
         });
         record.SpecJson = generated.Spec.ToJson();
         record.User = generated.User;
-        await File.WriteAllTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, cancellationToken);
+        await OwnedFile.WriteTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, FileModes.PrivateFile, cancellationToken);
 
         if (!string.IsNullOrEmpty(record.LogPath))
-            Directory.CreateDirectory(Path.GetDirectoryName(record.LogPath)!);
+            OwnedDirectory.CreateIfMissing(Path.GetDirectoryName(record.LogPath)!, FileModes.PrivateDirectory);
         await _store.SaveAsync(record, CancellationToken.None);
 
         var launch = new ContainerLaunch(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Crisp.Interop;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Streaming;
@@ -48,11 +49,11 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     {
         var execId = Guid.NewGuid().ToString("N")[..16];
         var dir = Path.Combine(execRoot, execId);
-        Directory.CreateDirectory(dir);
+        OwnedDirectory.Ensure(dir);
         try
         {
             var processSpec = Path.Combine(dir, "process.json");
-            await File.WriteAllTextAsync(processSpec, BuildProcessSpec(bundlePath, containerId, command), ct).ConfigureAwait(false);
+            await OwnedFile.WriteTextAsync(processSpec, BuildProcessSpec(bundlePath, containerId, command), FileModes.PrivateFile, ct).ConfigureAwait(false);
             var pidFile = Path.Combine(dir, "pidfile");
 
             var args = new List<string>

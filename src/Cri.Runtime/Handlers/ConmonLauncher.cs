@@ -27,9 +27,10 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     /// <summary>Creates the container; returns its init pid once the runtime reported it Created.</summary>
     public async Task<int> CreateAsync(ContainerLaunch launch, string runtimePath, IReadOnlyList<string> runtimeArgs, CancellationToken ct)
     {
-        Directory.CreateDirectory(launch.PersistDir);
-        Directory.CreateDirectory(launch.ExitDir);
-        if (launch.LogPath.Length > 0 && Path.GetDirectoryName(launch.LogPath) is { Length: > 0 } logDir) Directory.CreateDirectory(logDir);
+        OwnedDirectory.Ensure(launch.PersistDir);
+        OwnedDirectory.Ensure(launch.ExitDir);
+        if (launch.LogPath.Length > 0 && Path.GetDirectoryName(launch.LogPath) is { Length: > 0 } logDir)
+            OwnedDirectory.CreateIfMissing(logDir, FileModes.PrivateDirectory);
         File.Delete(Path.Combine(launch.PersistDir, ContainerPidFileName));
         var conmonLog = Path.Combine(launch.PersistDir, ConmonLogName);
 
@@ -80,9 +81,11 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     {
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = passOutput, RedirectStandardError = passOutput };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(passOutput
+        // crispd's own umask (0077) would make the mount destinations runc creates in the rootfs 0700.
+        var umask = $"umask {Convert.ToString(FileModes.ContainerRuntimeUmask, 8)}; ";
+        psi.ArgumentList.Add(umask + (passOutput
             ? "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null"
-            : "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null >>\"$CRISP_CONMON_LOG\" 2>&1");
+            : "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null >>\"$CRISP_CONMON_LOG\" 2>&1"));
         psi.ArgumentList.Add(conmonPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["_OCI_SYNCPIPE"] = "3";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Crisp.Interop;
 
 namespace Crisp.Runtime.Handlers;
 
@@ -79,10 +80,12 @@ internal static class HandlerProbe
     private static void WriteBundle(string dir, string id, bool systemdCgroup)
     {
         var rootfs = Path.Combine(dir, "rootfs");
-        Directory.CreateDirectory(rootfs);
-        foreach (var sub in new[] { "proc", "dev", "tmp" }) Directory.CreateDirectory(Path.Combine(rootfs, sub));
+        OwnedDirectory.Ensure(dir);
+        // The probe container's "/" and mount points, open as in any rootfs; its bundle dir stays closed.
+        OwnedDirectory.Ensure(rootfs, FileModes.SharedDirectory);
+        foreach (var sub in new[] { "proc", "dev", "tmp" }) OwnedDirectory.Ensure(Path.Combine(rootfs, sub), FileModes.SharedDirectory);
 
-        using var stream = File.Create(Path.Combine(dir, "config.json"));
+        using var stream = OwnedFile.Open(Path.Combine(dir, "config.json"), new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, FileModes.PrivateFile);
         using var w = new Utf8JsonWriter(stream);
         w.WriteStartObject();
         w.WriteString("ociVersion", "1.0.2");
@@ -110,7 +113,7 @@ internal static class HandlerProbe
                 File.CreateSymbolicLink(Path.Combine(rootfs, top), target);
                 continue;
             }
-            Directory.CreateDirectory(Path.Combine(rootfs, top));
+            OwnedDirectory.Ensure(Path.Combine(rootfs, top), FileModes.SharedDirectory);
             WriteMount(w, host, "bind", host, ["rbind", "ro", "nosuid", "nodev"]);
         }
         w.WriteEndArray();

@@ -67,7 +67,7 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
     public async Task CreateAsync(ContainerLaunch launch, CancellationToken ct)
     {
         EnsureReady();
-        Directory.CreateDirectory(_options.Root);
+        OwnedDirectory.Ensure(_options.Root);
         var pid = await _conmon.CreateAsync(launch, BinaryPath, RuntimeArgs(), ct).ConfigureAwait(false);
         LogCreated(_logger, launch.ContainerId, pid, Name);
     }

@@ -1,16 +1,19 @@
+using Crisp.Interop;
+
 namespace Crisp.Runtime.Host;
 
 /// <summary>
-/// Replaces a file all at once: written beside it, flushed to disk, then renamed over it. A reader (or a crispd
-/// restarted after a crash or power loss) sees the old content or the new, never a torn file.
+/// Replaces a file all at once: written beside it with its final mode, flushed to disk, then renamed over it. A
+/// reader (or a crispd restarted after a crash or power loss) sees the old content or the new, never a torn file.
 /// </summary>
 public static class AtomicFile
 {
-    public static async Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken ct)
+    public static async Task WriteAsync(string path, ReadOnlyMemory<byte> content, UnixFileMode mode, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        OwnedDirectory.CreateIfMissing(Path.GetDirectoryName(path)!, FileModes.PrivateDirectory);
         var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        var stream = OwnedFile.Open(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.Asynchronous }, mode);
+        await using (stream.ConfigureAwait(false))
         {
             await stream.WriteAsync(content, ct).ConfigureAwait(false);
             await stream.FlushAsync(ct).ConfigureAwait(false);
@@ -20,11 +23,11 @@ public static class AtomicFile
     }
 
     /// <summary>The same, for start-up code that runs before anything async can (the daemon's host builder).</summary>
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        OwnedDirectory.CreateIfMissing(Path.GetDirectoryName(path)!, FileModes.PrivateDirectory);
         var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = OwnedFile.Open(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, mode))
         {
             stream.Write(content);
             stream.Flush(flushToDisk: true);

@@ -23,6 +23,6 @@ public sealed record RuntimeLayout(string Root, string StateDir)
     /// <summary>A container's bundle, which is also conmon's persist dir (pid files, "exit", "oom").</summary>
     public string ContainerBundle(string containerId) => Path.Combine(ContainersStateRoot, containerId);
 
-    /// <summary>Every directory the lifecycle writes under; created at start.</summary>
-    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot];
+    /// <summary>Every directory the lifecycle writes under; created (and tightened, if an older crispd made them 0755) at start.</summary>
+    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot, NamespacesDir];
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Crisp.Interop;
 using Crisp.Runtime.Handlers;
 using Microsoft.Extensions.Logging;
 
@@ -40,7 +41,7 @@ public sealed partial class ExitWatcher : IDisposable
     public void Start()
     {
         if (_watcher is not null) return;
-        Directory.CreateDirectory(_exitDir);
+        OwnedDirectory.Ensure(_exitDir);
         _watcher = new FileSystemWatcher(_exitDir)
         {
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,

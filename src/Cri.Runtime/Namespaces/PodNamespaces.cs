@@ -43,7 +43,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)
     {
         var dir = SandboxDir(sandboxId);
-        System.IO.Directory.CreateDirectory(dir);
+        OwnedDirectory.Ensure(dir);
         string? net = newNetwork ? Path.Combine(dir, "net") : null;
         string? ipc = newIpc ? Path.Combine(dir, "ipc") : null;
         string? uts = newUts ? Path.Combine(dir, "uts") : null;
@@ -113,7 +113,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         foreach (var (flag, path) in new[] { ("--net", net), ("--ipc", ipc), ("--uts", uts) })
         {
             if (path is null) continue;
-            File.WriteAllBytes(path, []);
+            OwnedFile.Open(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, FileModes.PrivateFile).Dispose();
             args.Add($"{flag}={path}");
         }
         // Runs inside the new namespaces: name the UTS namespace and bring up loopback in the network one.
@@ -156,7 +156,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
 
     private async Task<ProcessIdentity> StartPidHolderAsync(string sandboxId, string pidPath, string? ipc, string? uts, CancellationToken ct)
     {
-        File.WriteAllBytes(pidPath, []);
+        OwnedFile.Open(pidPath, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, FileModes.PrivateFile).Dispose();
         var unshare = ExecutableLocator.Find("unshare")
             ?? throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux unshare was not found; it is needed for a shared pod PID namespace");
         var nsenter = ExecutableLocator.Find("nsenter");
@@ -189,7 +189,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
             throw new RuntimeException(RuntimeErrorKind.Internal, $"PID namespace holder of pod sandbox {sandboxId} exited at once");
         }
         _holders[sandboxId] = process;
-        await File.WriteAllTextAsync(Path.Combine(SandboxDir(sandboxId), HolderFile), identity.Value.ToString(), ct).ConfigureAwait(false);
+        await OwnedFile.WriteTextAsync(Path.Combine(SandboxDir(sandboxId), HolderFile), identity.Value.ToString(), FileModes.PrivateFile, ct).ConfigureAwait(false);
 
         var deadline = DateTime.UtcNow + HolderPinTimeout;
         while (!MountTable.ReadSelf().IsMountPoint(pidPath))

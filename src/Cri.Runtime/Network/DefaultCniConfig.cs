@@ -40,7 +40,9 @@ public static class DefaultCniConfig
     {
         if (CniConfigProbe.Probe(confDir).Ready) return null;
         var path = Path.Combine(confDir, FileName);
-        Host.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(Content + "\n"));
+        // Host configuration, not crisp's state: readable like any other file under /etc/cni/net.d.
+        Interop.OwnedDirectory.CreateIfMissing(confDir, Interop.FileModes.SharedDirectory);
+        Host.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(Content + "\n"), Interop.FileModes.SharedFile);
         return path;
     }
 }

@@ -23,7 +23,7 @@ public sealed class PodCidrStore(string file)
                 throw RuntimeException.InvalidField("runtime_config.network_config.pod_cidr", $"\"{cidr}\" is not a CIDR (e.g. 10.244.0.0/24)");
         }
         if (normalized == (_current ?? "")) return;
-        await Host.AtomicFile.WriteAsync(file, System.Text.Encoding.UTF8.GetBytes(normalized + "\n"), ct).ConfigureAwait(false);
+        await Host.AtomicFile.WriteAsync(file, System.Text.Encoding.UTF8.GetBytes(normalized + "\n"), Interop.FileModes.PrivateFile, ct).ConfigureAwait(false);
         _current = normalized;
     }
 }

@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Runtime.Containers;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
@@ -30,7 +31,7 @@ public sealed partial class RecoveryService(
 {
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        foreach (var directory in layout.Directories) Directory.CreateDirectory(directory);
+        foreach (var directory in layout.Directories) OwnedDirectory.Ensure(directory);
 
         foreach (var container in store.Containers)
         {

@@ -18,9 +18,10 @@ public static class OverlayRootfs
     public static Task MountAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        Directory.CreateDirectory(upperDir);
-        Directory.CreateDirectory(workDir);
-        Directory.CreateDirectory(target);
+        // The upper dir's mode is the container's "/"; work and the mount point are the kernel's and crisp's.
+        OwnedDirectory.Ensure(upperDir, FileModes.SharedDirectory);
+        OwnedDirectory.Ensure(workDir);
+        OwnedDirectory.Ensure(target);
 
         // overlayfs lists the topmost lower layer first.
         var lowers = lowerDirsLowestFirst.Reverse().ToList();
@@ -28,7 +29,7 @@ public static class OverlayRootfs
         {
             // An image without layers (FROM scratch + config only) still needs a lower dir.
             var empty = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "empty-lower");
-            Directory.CreateDirectory(empty);
+            OwnedDirectory.Ensure(empty, FileModes.SharedDirectory);
             lowers.Add(empty);
         }
         foreach (var l in lowers)

@@ -13,7 +13,8 @@ public static class PodShm
 
     public static void Mount(string path)
     {
-        Directory.CreateDirectory(path);
+        // A mount point: the tmpfs root (1777) covers it once mounted.
+        OwnedDirectory.Ensure(path);
         if (MountTable.ReadSelf().IsMountPoint(path)) return;
         Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, $"mode=1777,size={SizeBytes}");
     }

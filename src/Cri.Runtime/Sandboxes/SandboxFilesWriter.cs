@@ -1,5 +1,6 @@
 using System.Text;
 using Crisp.Cri.V1;
+using Crisp.Interop;
 
 namespace Crisp.Runtime.Sandboxes;
 
@@ -14,10 +15,11 @@ public static class SandboxFilesWriter
 
     public static async Task WriteAsync(string directory, string hostname, bool hostNetwork, DNSConfig? dns, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "hostname"), hostname + "\n", cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(directory, "hosts"), await HostsAsync(hostname, hostNetwork, cancellationToken), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(directory, "resolv.conf"), await ResolvConfAsync(dns, cancellationToken), cancellationToken);
+        // Containers of any uid read these through their bind mounts; the directory itself stays closed.
+        OwnedDirectory.Ensure(directory);
+        await OwnedFile.WriteTextAsync(Path.Combine(directory, "hostname"), hostname + "\n", FileModes.SharedFile, cancellationToken);
+        await OwnedFile.WriteTextAsync(Path.Combine(directory, "hosts"), await HostsAsync(hostname, hostNetwork, cancellationToken), FileModes.SharedFile, cancellationToken);
+        await OwnedFile.WriteTextAsync(Path.Combine(directory, "resolv.conf"), await ResolvConfAsync(dns, cancellationToken), FileModes.SharedFile, cancellationToken);
     }
 
     /// <summary>A host-network pod sees the node's hosts file; others get loopback entries plus their hostname.</summary>

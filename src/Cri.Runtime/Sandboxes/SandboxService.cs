@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Cgroups;
@@ -99,8 +100,8 @@ public sealed partial class SandboxService(
     {
         var config = record.Config;
         var options = record.NamespaceOptions;
-        Directory.CreateDirectory(record.Directory);
-        Directory.CreateDirectory(record.StateDirectory);
+        OwnedDirectory.Ensure(record.Directory);
+        OwnedDirectory.Ensure(record.StateDirectory);
 
         await cgroups.EnsurePodCgroupAsync(record.CgroupParent, config.Linux?.Resources, cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Crisp.Interop;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -27,7 +28,7 @@ public sealed class StateStore : IStateStore, IDisposable
     public StateStore(string databasePath, ILogger<StateStore> logger)
     {
         _logger = logger;
-        System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(databasePath))!);
+        OwnedDirectory.CreateIfMissing(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(databasePath))!, FileModes.PrivateDirectory);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -35,6 +36,7 @@ public sealed class StateStore : IStateStore, IDisposable
             Pooling = true,
         }.ToString();
         Initialise();
+        OwnedFile.RestrictSqliteDatabase(databasePath);
     }
 
     public IReadOnlyList<SandboxRecord> Sandboxes => _sandboxes.Values.ToArray();

@@ -30,11 +30,11 @@ internal sealed partial class RuntimeExecSession(string runtimePath, IReadOnlyLi
     public async Task<int> RunAsync(string containerId, string processSpecJson, bool tty, StreamingIo io, CancellationToken ct)
     {
         var dir = Path.Combine(execRoot, "stream-" + Guid.NewGuid().ToString("N")[..16]);
-        Directory.CreateDirectory(dir);
+        OwnedDirectory.Ensure(dir);
         try
         {
             var processFile = Path.Combine(dir, "process.json");
-            await File.WriteAllTextAsync(processFile, processSpecJson, ct).ConfigureAwait(false);
+            await OwnedFile.WriteTextAsync(processFile, processSpecJson, FileModes.PrivateFile, ct).ConfigureAwait(false);
             var pidFile = Path.Combine(dir, "pid");
             var args = new List<string>(globalArgs) { "exec", "--process", processFile, "--pid-file", pidFile, containerId };
             return tty

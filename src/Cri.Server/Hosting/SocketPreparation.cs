@@ -4,12 +4,14 @@ using Crisp.Interop;
 namespace Crisp.Server.Hosting;
 
 /// <summary>
-/// Makes the socket path ready to bind: a private directory, no stale file, and no other crispd
-/// already answering there (two daemons on one socket would fight over the same containers).
+/// Makes the socket path ready to bind: its directory (created private when missing, left as it is when it
+/// exists: /run is not crisp's to chmod), no stale socket, and no other crispd already answering there (two
+/// daemons on one socket would fight over the same containers). Only a socket is ever deleted: anything else at
+/// the path is someone's file, and crispd refuses to start rather than remove it.
 /// </summary>
 public static class SocketPreparation
 {
-    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const uint SocketFileType = 0xC000;
 
     /// <summary>Owner and group may connect (the kubelet runs as root; a node may grant a group).</summary>
     public const uint SocketMode = 0x1B0; // 0660
@@ -18,12 +20,13 @@ public static class SocketPreparation
     {
         var directory = Path.GetDirectoryName(socketPath)
                         ?? throw new InvalidOperationException($"socket path {socketPath} has no directory");
-        Directory.CreateDirectory(directory, DirectoryMode);
-        File.SetUnixFileMode(directory, DirectoryMode);
+        OwnedDirectory.CreateIfMissing(directory, FileModes.PrivateDirectory);
 
-        if (!File.Exists(socketPath) && !Directory.Exists(socketPath)) return;
-        if (Directory.Exists(socketPath))
-            throw new IOException($"socket path {socketPath} is a directory");
+        var existing = Libc.StatNoFollow(socketPath);
+        if (existing is null) return;
+        if (existing.Value.FileType != SocketFileType)
+            throw new IOException($"socket path {socketPath} holds {Describe(existing.Value)}, not a socket; " +
+                                  "crispd deletes only a stale socket there: remove it yourself or set [grpc] socket to another path");
 
         if (IsAnswering(socketPath))
             throw new IOException($"another process (a running crispd?) is already serving {socketPath}; stop it first");
@@ -34,6 +37,16 @@ public static class SocketPreparation
 
     /// <summary>Called once Kestrel has created the socket file.</summary>
     public static void RestrictPermissions(string socketPath) => Libc.Chmod(socketPath, SocketMode);
+
+    private static string Describe(Libc.EntryStatus status) => status.FileType switch
+    {
+        _ when status.IsDirectory => "a directory",
+        _ when status.IsRegularFile => $"a regular file ({status.Size} bytes)",
+        _ when status.IsSymbolicLink => "a symbolic link",
+        Libc.SIfIfo => "a fifo",
+        Libc.SIfChr => "a character device",
+        _ => "a block device",
+    };
 
     private static bool IsAnswering(string socketPath)
     {
