@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Crisp.Runtime.Streaming;
+using Crisp.Server.Limits;
 using Crisp.Server.Streaming.Spdy;
 
 namespace Crisp.Server.Streaming;
@@ -10,8 +11,7 @@ namespace Crisp.Server.Streaming;
 /// </summary>
 public sealed class SpdyRemoteCommandTransport : RemoteCommandTransport
 {
-    /// <summary>The kubelet streaming server waits this long for the client's streams.</summary>
-    private static readonly TimeSpan StreamCreationTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StreamCreationTimeout = ClientLimits.StreamCreationTimeout;
     /// <summary>SPDY/3 RST_STREAM status REFUSED_STREAM: a stream this session did not ask for.</summary>
     internal const int RefusedStream = 3;
     internal static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
