@@ -49,6 +49,9 @@ public static class ClientLimits
     /// <summary>Unread bytes one incoming WebSocket channel may hold before the receive loop waits.</summary>
     public const int WebSocketMaxBufferedBytesPerChannel = SpdyMaxBufferedBytesPerStream;
 
+    /// <summary>Ports of one WebSocket port-forward (?port=…; two channels each, as two SPDY streams per pair).</summary>
+    public const int WebSocketPortForwardMaxPorts = PortForwardMaxPendingPairs;
+
     // ---- HTTP/2 front of the CRI socket (the :authority rewrite before Kestrel) ----
     // Kestrel is configured with these same values, so the rewrite never accepts more than Kestrel would.
 
