@@ -65,6 +65,10 @@ public static class ClientLimits
     /// <summary>One decoded header field (Kestrel's Http2.MaxRequestHeaderFieldSize default).</summary>
     public const int Http2MaxHeaderFieldBytes = 16 * 1024;
 
+    /// <summary>CONTINUATION frames after one HEADERS frame (nghttp2's bound since the 2024
+    /// CONTINUATION flood advisories, CVE-2024-28182); legitimate clients fill frames to the frame size.</summary>
+    public const int Http2MaxContinuationFrames = 8;
+
     /// <summary>HPACK dynamic table size (Kestrel's Http2.HeaderTableSize default).</summary>
     public const int Http2HeaderTableBytes = 4096;
 }
