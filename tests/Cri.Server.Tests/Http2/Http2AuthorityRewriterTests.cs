@@ -7,10 +7,10 @@ namespace Crisp.Server.Tests.Http2;
 
 public sealed class Http2AuthorityRewriterTests
 {
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    internal static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
     private static readonly byte[] SettingsFrame = [0, 0, 6, 0x4, 0, 0, 0, 0, 0, 0, 0x3, 0, 0, 0, 100];
 
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload) =>
+    internal static byte[] Frame(byte type, byte flags, int stream, byte[] payload) =>
         [(byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, type, flags,
          (byte)(stream >> 24), (byte)(stream >> 16), (byte)(stream >> 8), (byte)stream, .. payload];
 

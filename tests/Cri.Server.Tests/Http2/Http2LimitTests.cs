@@ -9,12 +9,11 @@ namespace Crisp.Server.Tests.Http2;
 /// <summary>The :authority rewrite in front of Kestrel must not hold or decode more than Kestrel would accept.</summary>
 public sealed class Http2LimitTests
 {
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
-    private const byte Headers = 0x1, Continuation = 0x9, EndHeaders = 0x4;
+    private static readonly byte[] Preface = Http2AuthorityRewriterTests.Preface;
+    private const byte Headers = 0x1, Continuation = 0x9;
 
     private static byte[] Frame(byte type, byte flags, int stream, byte[] payload) =>
-        [(byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, type, flags,
-         (byte)(stream >> 24), (byte)(stream >> 16), (byte)(stream >> 8), (byte)stream, .. payload];
+        Http2AuthorityRewriterTests.Frame(type, flags, stream, payload);
 
     private static ClientLimitExceededException Refused(byte[] input)
     {

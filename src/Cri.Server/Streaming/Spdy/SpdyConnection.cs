@@ -65,8 +65,9 @@ public sealed class SpdyConnection : IAsyncDisposable
     /// <summary>
     /// Reads frames until the peer closes the connection or sends GOAWAY (returns normally; a
     /// broken transport counts as closed), until <paramref name="ct"/> (OperationCanceledException)
-    /// or <see cref="DisposeAsync"/> (returns normally), or until the peer breaks the protocol
-    /// (GOAWAY PROTOCOL_ERROR is sent, then <see cref="SpdyProtocolException"/>). In every case
+    /// or <see cref="DisposeAsync"/> (returns normally), or until the peer breaks the protocol or a
+    /// limit (GOAWAY PROTOCOL_ERROR is sent, then <see cref="SpdyProtocolException"/> or
+    /// <see cref="ClientLimitExceededException"/>, the latter logged by limit name). In every case
     /// <see cref="IncomingStreams"/> is completed and every stream's Data reads end; streams can
     /// still write until the connection is disposed.
     /// </summary>
