@@ -5,6 +5,7 @@ using Crisp.Runtime.Api;
 using Crisp.Runtime.Network;
 using Crisp.Server.Config;
 using Crisp.Server.Hosting.Http2;
+using Crisp.Server.Limits;
 using Crisp.Server.Services.Image;
 using Crisp.Server.Services.Runtime;
 using Crisp.Server.Streaming;
@@ -41,12 +42,18 @@ public static class DaemonHost
             kestrel.ListenUnixSocket(config.GrpcSocket, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                listen.Use(UnixAuthorityMiddleware.Wrap);
+                var rewriteLogger = listen.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnixAuthorityMiddleware));
+                listen.Use(next => UnixAuthorityMiddleware.Wrap(next, rewriteLogger));
             });
             // The streaming server (exec/attach/port-forward): plain HTTP/1.1, upgraded per connection.
             var streaming = StreamingListenAddress.Parse(config.StreamingAddress);
             kestrel.Listen(System.Net.IPAddress.Parse(streaming.Host), streaming.Port, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Limits.MaxRequestBodySize = config.GrpcMaxMessageBytes;
+            // The :authority rewrite in front of Kestrel holds and decodes no more than Kestrel accepts: same values.
+            kestrel.Limits.MaxRequestHeadersTotalSize = ClientLimits.Http2MaxHeaderListBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = ClientLimits.Http2MaxHeaderFieldBytes;
+            kestrel.Limits.Http2.MaxFrameSize = ClientLimits.Http2MaxFrameBytes;
+            kestrel.Limits.Http2.HeaderTableSize = ClientLimits.Http2HeaderTableBytes;
             kestrel.AddServerHeader = false;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.GrpcShutdownTimeoutSeconds));

@@ -10,19 +10,14 @@ namespace Crisp.Server.Streaming;
 /// <summary>
 /// portforward.k8s.io over SPDY (kubectl port-forward through the kubelet, crictl, critest): for every forwarded
 /// connection the client opens an "error" and a "data" stream sharing a requestid and naming the port; crisp
-/// connects to that port inside the pod's network namespace and copies bytes both ways.
+/// connects to that port inside the pod's network namespace and copies bytes both ways. Streams are paired by
+/// <see cref="PortForwardStreamPairs"/> (bounded, timed out).
 /// </summary>
 public sealed partial class SpdyPortForward(ContainerRuntime runtime, ILogger logger)
 {
-    private sealed class Pair
-    {
-        public SpdyStream? Data;
-        public SpdyStream? Error;
-    }
-
     public async Task RunAsync(SpdyConnection connection, PortForwardRequest request, CancellationToken ct)
     {
-        var pairs = new Dictionary<string, Pair>(StringComparer.Ordinal);
+        using var pairs = new PortForwardStreamPairs(logger);
         var forwards = new List<Task>();
         await foreach (var stream in connection.IncomingStreams.ReadAllAsync(ct).ConfigureAwait(false))
         {
@@ -34,11 +29,8 @@ public sealed partial class SpdyPortForward(ContainerRuntime runtime, ILogger lo
                 continue;
             }
             await stream.ReplyAsync(SpdyRemoteCommandTransport.NoHeaders, fin: false, ct).ConfigureAwait(false);
-            if (!pairs.TryGetValue(requestId, out var pair)) pairs[requestId] = pair = new Pair();
-            if (type == "data") pair.Data = stream; else pair.Error = stream;
-            if (pair.Data is null || pair.Error is null) continue;
-            pairs.Remove(requestId);
-            forwards.Add(ForwardAsync(request, pair.Data, pair.Error, ct));
+            if (await pairs.AddAsync(stream, type == "data", requestId, ct).ConfigureAwait(false) is { } pair)
+                forwards.Add(ForwardAsync(request, pair.Data, pair.Error, ct));
         }
         await Task.WhenAll(forwards).ConfigureAwait(false);
     }

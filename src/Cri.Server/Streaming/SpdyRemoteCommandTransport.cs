@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Crisp.Runtime.Streaming;
+using Crisp.Server.Limits;
 using Crisp.Server.Streaming.Spdy;
+using Microsoft.Extensions.Logging;
 
 namespace Crisp.Server.Streaming;
 
@@ -10,8 +12,7 @@ namespace Crisp.Server.Streaming;
 /// </summary>
 public sealed class SpdyRemoteCommandTransport : RemoteCommandTransport
 {
-    /// <summary>The kubelet streaming server waits this long for the client's streams.</summary>
-    private static readonly TimeSpan StreamCreationTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StreamCreationTimeout = ClientLimits.StreamCreationTimeout;
     /// <summary>SPDY/3 RST_STREAM status REFUSED_STREAM: a stream this session did not ask for.</summary>
     internal const int RefusedStream = 3;
     internal static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
@@ -26,7 +27,7 @@ public sealed class SpdyRemoteCommandTransport : RemoteCommandTransport
     }
 
     public static async Task<SpdyRemoteCommandTransport> AcceptAsync(
-        SpdyConnection connection, string version, RemoteCommandStreamSet wanted, CancellationToken ct)
+        SpdyConnection connection, string version, RemoteCommandStreamSet wanted, ILogger logger, CancellationToken ct)
     {
         var expected = new HashSet<string>(StringComparer.Ordinal) { "error" };
         if (wanted.Stdin) expected.Add("stdin");
@@ -66,8 +67,8 @@ public sealed class SpdyRemoteCommandTransport : RemoteCommandTransport
         var resizePump = Task.CompletedTask;
         if (streams.TryGetValue("resize", out var resize))
         {
-            sizes = Channel.CreateUnbounded<TerminalSize>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            resizePump = ResizeDecoder.PumpAsync(resize.Data, sizes.Writer, ct);
+            sizes = ResizeDecoder.CreateSizeChannel();
+            resizePump = ResizeDecoder.PumpAsync(resize.Data, sizes.Writer, logger, connection.DisposeAsync, ct);
         }
         return new SpdyRemoteCommandTransport(streams, resizePump)
         {

@@ -3,6 +3,7 @@ using Crisp.Cri.V1;
 using Crisp.Runtime;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Streaming;
+using Crisp.Server.Limits;
 using Crisp.Server.Streaming.Spdy;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -73,7 +74,7 @@ public sealed partial class StreamingEndpoint(
                 return;
             }
             using var socket = await context.WebSockets.AcceptWebSocketAsync(version);
-            await using var transport = WebSocketRemoteCommandTransport.Start(socket, version, wanted, ct);
+            await using var transport = WebSocketRemoteCommandTransport.Start(socket, version, wanted, logger, ct);
             await RunCommandAsync(transport, command, containerId, run, transport.SessionToken);
             return;
         }
@@ -85,7 +86,7 @@ public sealed partial class StreamingEndpoint(
         var reading = ReadUntilClosedAsync(connection, connected, ct);
         try
         {
-            await using var transport = await SpdyRemoteCommandTransport.AcceptAsync(connection, spdy.Value.Version, wanted, connected.Token);
+            await using var transport = await SpdyRemoteCommandTransport.AcceptAsync(connection, spdy.Value.Version, wanted, logger, connected.Token);
             await RunCommandAsync(transport, command, containerId, run, connected.Token);
         }
         catch (Exception e) when (e is TimeoutException or IOException)
@@ -142,6 +143,13 @@ public sealed partial class StreamingEndpoint(
             if (ports.Count == 0)
             {
                 await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket port forward needs at least one ?port= query parameter");
+                return;
+            }
+            if (ports.Count > ClientLimits.WebSocketPortForwardMaxPorts)
+            {
+                var detail = $"a WebSocket port forward asked for {ports.Count} ports";
+                LimitLog.Exceeded(logger, nameof(ClientLimits.WebSocketPortForwardMaxPorts), ClientLimits.WebSocketPortForwardMaxPorts, detail);
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, $"{detail}; at most {ClientLimits.WebSocketPortForwardMaxPorts} are served");
                 return;
             }
             using var socket = await context.WebSockets.AcceptWebSocketAsync(version);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
+using Crisp.Server.Limits;
 
 namespace Crisp.Server.Streaming;
 
@@ -16,6 +17,12 @@ public sealed class WebSocketChannels : IAsyncDisposable
     private const int ReceiveChunk = 16 * 1024;
     private static readonly TimeSpan ClientCloseGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>Unread bytes per channel (plus the chunk in flight) before the receive loop waits for the reader.</summary>
+    private static readonly PipeOptions IncomingPipeOptions = new(
+        pauseWriterThreshold: ClientLimits.WebSocketMaxBufferedBytesPerChannel,
+        resumeWriterThreshold: ClientLimits.WebSocketMaxBufferedBytesPerChannel / 2,
+        useSynchronizationContext: false);
+
     private readonly WebSocket _socket;
     private readonly bool _closeSignals;
     private readonly Dictionary<byte, Pipe> _incoming = new();
@@ -27,7 +34,7 @@ public sealed class WebSocketChannels : IAsyncDisposable
     {
         _socket = socket;
         _closeSignals = closeSignals;
-        foreach (var channel in incomingChannels) _incoming[channel] = new Pipe();
+        foreach (var channel in incomingChannels) _incoming[channel] = new Pipe(IncomingPipeOptions);
     }
 
     public Stream Reader(byte channel) => _incoming[channel].Reader.AsStream();

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Crisp.Runtime.Streaming;
+using Microsoft.Extensions.Logging;
 using static Crisp.Server.Streaming.RemoteCommandProtocol;
 
 namespace Crisp.Server.Streaming;
@@ -21,7 +22,7 @@ public sealed class WebSocketRemoteCommandTransport : RemoteCommandTransport
         _stop = stop;
     }
 
-    public static WebSocketRemoteCommandTransport Start(WebSocket socket, string version, RemoteCommandStreamSet wanted, CancellationToken ct)
+    public static WebSocketRemoteCommandTransport Start(WebSocket socket, string version, RemoteCommandStreamSet wanted, ILogger logger, CancellationToken ct)
     {
         var channels = new WebSocketChannels(socket, [StdinChannel, ResizeChannel], closeSignals: version == V5);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -31,8 +32,13 @@ public sealed class WebSocketRemoteCommandTransport : RemoteCommandTransport
         var resizePump = Task.CompletedTask;
         if (wanted.Tty && SupportsResize(version))
         {
-            sizes = Channel.CreateUnbounded<TerminalSize>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            resizePump = ResizeDecoder.PumpAsync(channels.Reader(ResizeChannel), sizes.Writer, stop.Token);
+            sizes = ResizeDecoder.CreateSizeChannel();
+            resizePump = ResizeDecoder.PumpAsync(channels.Reader(ResizeChannel), sizes.Writer, logger, () =>
+            {
+                socket.Abort();
+                stop.Cancel();
+                return ValueTask.CompletedTask;
+            }, stop.Token);
         }
         return new WebSocketRemoteCommandTransport(channels, receive, resizePump, stop)
         {

@@ -1,10 +1,18 @@
+using Crisp.Server.Limits;
+
 namespace Crisp.Server.Hosting.Http2;
 
 /// <summary>
 /// A stateful HPACK decoder (RFC 7541) for one connection's request headers. Hand-written: the
 /// framework's HPACK code is internal to Kestrel and System.Net.Http.
+/// A block never decodes into more than Kestrel would accept (each name or value at most
+/// <paramref name="maxStringBytes"/>, the list at most <paramref name="maxHeaderListBytes"/> counted
+/// as RFC 7541 entries): indexed references make a small block expand a lot (an HPACK bomb).
 /// </summary>
-public sealed class HpackDecoder(int maxTableSize = 4096)
+public sealed class HpackDecoder(
+    int maxTableSize = ClientLimits.Http2HeaderTableBytes,
+    int maxHeaderListBytes = ClientLimits.Http2MaxHeaderListBytes,
+    int maxStringBytes = ClientLimits.Http2MaxHeaderFieldBytes)
 {
     private readonly LinkedList<(byte[] Name, byte[] Value)> _dynamic = new();
     private int _tableSize;
@@ -14,6 +22,7 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
     public List<(byte[] Name, byte[] Value)> Decode(ReadOnlySpan<byte> block)
     {
         var fields = new List<(byte[], byte[])>();
+        var listBytes = 0L;
         var position = 0;
         while (position < block.Length)
         {
@@ -21,12 +30,12 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
             if ((first & 0x80) != 0)
             {
                 var index = ReadInteger(block, ref position, 7);
-                fields.Add(Lookup(index));
+                Add(fields, Lookup(index), ref listBytes);
             }
             else if ((first & 0xC0) == 0x40)
             {
                 var field = ReadLiteral(block, ref position, 6);
-                fields.Add(field);
+                Add(fields, field, ref listBytes);
                 Insert(field);
             }
             else if ((first & 0xE0) == 0x20)
@@ -39,10 +48,19 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
             else
             {
                 // 0000xxxx without indexing, 0001xxxx never indexed: both 4-bit prefixes.
-                fields.Add(ReadLiteral(block, ref position, 4));
+                Add(fields, ReadLiteral(block, ref position, 4), ref listBytes);
             }
         }
         return fields;
+    }
+
+    private void Add(List<(byte[], byte[])> fields, (byte[] Name, byte[] Value) field, ref long listBytes)
+    {
+        listBytes += EntrySize(field);
+        if (listBytes > maxHeaderListBytes)
+            throw new ClientLimitExceededException(nameof(ClientLimits.Http2MaxHeaderListBytes), maxHeaderListBytes,
+                $"HTTP/2 header block decodes into more than {maxHeaderListBytes} bytes of headers ({fields.Count + 1} fields so far)");
+        fields.Add(field);
     }
 
     private (byte[], byte[]) ReadLiteral(ReadOnlySpan<byte> block, ref int position, int prefixBits)
@@ -82,7 +100,7 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
 
     private static int EntrySize((byte[] Name, byte[] Value) field) => field.Name.Length + field.Value.Length + 32;
 
-    private static byte[] ReadString(ReadOnlySpan<byte> block, ref int position)
+    private byte[] ReadString(ReadOnlySpan<byte> block, ref int position)
     {
         if (position >= block.Length) throw new HpackException("truncated string literal");
         var huffman = (block[position] & 0x80) != 0;
@@ -90,7 +108,11 @@ public sealed class HpackDecoder(int maxTableSize = 4096)
         if (length > block.Length - position) throw new HpackException("string literal longer than the block");
         var raw = block.Slice(position, length);
         position += length;
-        return huffman ? HpackHuffman.Decode(raw) : raw.ToArray();
+        var value = huffman ? HpackHuffman.Decode(raw) : raw.ToArray();
+        if (value.Length > maxStringBytes)
+            throw new ClientLimitExceededException(nameof(ClientLimits.Http2MaxHeaderFieldBytes), maxStringBytes,
+                $"HTTP/2 header name or value of {value.Length} bytes");
+        return value;
     }
 
     /// <summary>RFC 7541 5.1 prefixed integer.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Crisp.Server.Limits;
 
 namespace Crisp.Server.Hosting.Http2;
 
@@ -12,12 +13,19 @@ namespace Crisp.Server.Hosting.Http2;
 /// as plain literals with an invalid authority replaced by "localhost". All other frames pass
 /// through untouched. Pure byte-in/byte-out: the transport plumbing lives in
 /// <see cref="UnixAuthorityMiddleware"/>.
+/// <para>
+/// Nothing is held or decoded beyond Kestrel's own limits (<see cref="ClientLimits"/>, Kestrel is
+/// configured with the same values): a frame larger than the advertised frame size, a header block
+/// whose HEADERS + CONTINUATION payload or decoded list passes the header list limit, or more than
+/// <see cref="ClientLimits.Http2MaxContinuationFrames"/> CONTINUATION frames throw
+/// <see cref="ClientLimitExceededException"/> and the connection is closed.
+/// </para>
 /// </summary>
 public sealed class Http2AuthorityRewriter
 {
     public const int FrameHeaderLength = 9;
-    /// <summary>SETTINGS_MAX_FRAME_SIZE Kestrel advertises by default; re-encoded blocks are split to fit.</summary>
-    public const int MaxFramePayload = 16384;
+    /// <summary>SETTINGS_MAX_FRAME_SIZE Kestrel advertises; re-encoded blocks are split to fit.</summary>
+    public const int MaxFramePayload = ClientLimits.Http2MaxFrameBytes;
     public static readonly byte[] ReplacementAuthority = "localhost"u8.ToArray();
 
     private const byte FrameHeaders = 0x1;
@@ -31,6 +39,7 @@ public sealed class Http2AuthorityRewriter
     private readonly HpackDecoder _decoder = new();
     private int _prefaceRemaining = PrefaceLength;
     private List<byte>? _block;
+    private int _continuations;
     private int _blockStreamId;
     private byte _blockFlags;
     private byte[] _blockPriority = [];
@@ -53,6 +62,9 @@ public sealed class Http2AuthorityRewriter
         {
             reader.TryCopyTo(header);
             var length = (header[0] << 16) | (header[1] << 8) | header[2];
+            if (length > MaxFramePayload)
+                throw new ClientLimitExceededException(nameof(ClientLimits.Http2MaxFrameBytes), MaxFramePayload,
+                    $"HTTP/2 frame type {header[3]} of {length} bytes");
             if (reader.Remaining < FrameHeaderLength + length) break;
             var type = header[3];
             var flags = header[4];
@@ -62,7 +74,7 @@ public sealed class Http2AuthorityRewriter
             {
                 var payload = input.Slice(reader.Position, FrameHeaderLength + length).Slice(FrameHeaderLength).ToArray();
                 if (type == FrameHeaders) StartBlock(streamId, flags, payload);
-                else _block!.AddRange(payload);
+                else AppendContinuation(payload);
                 if ((flags & FlagEndHeaders) != 0) EmitBlock(output);
             }
             else
@@ -95,6 +107,18 @@ public sealed class Http2AuthorityRewriter
         _blockStreamId = streamId;
         _blockFlags = flags;
         _block = new List<byte>(payload[offset..end]);
+        _continuations = 0;
+    }
+
+    private void AppendContinuation(byte[] payload)
+    {
+        if (++_continuations > ClientLimits.Http2MaxContinuationFrames)
+            throw new ClientLimitExceededException(nameof(ClientLimits.Http2MaxContinuationFrames), ClientLimits.Http2MaxContinuationFrames,
+                $"HTTP/2 header block of stream {_blockStreamId} still open after {ClientLimits.Http2MaxContinuationFrames} CONTINUATION frames");
+        if (_block!.Count + payload.Length > ClientLimits.Http2MaxHeaderListBytes)
+            throw new ClientLimitExceededException(nameof(ClientLimits.Http2MaxHeaderListBytes), ClientLimits.Http2MaxHeaderListBytes,
+                $"HTTP/2 header block of stream {_blockStreamId} passes {ClientLimits.Http2MaxHeaderListBytes} bytes compressed");
+        _block.AddRange(payload);
     }
 
     private void EmitBlock(IBufferWriter<byte> output)

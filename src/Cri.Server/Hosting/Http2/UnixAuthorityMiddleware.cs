@@ -1,5 +1,7 @@
 using System.IO.Pipelines;
+using Crisp.Server.Limits;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace Crisp.Server.Hosting.Http2;
 
@@ -9,12 +11,12 @@ namespace Crisp.Server.Hosting.Http2;
 /// </summary>
 public static class UnixAuthorityMiddleware
 {
-    public static ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
+    public static ConnectionDelegate Wrap(ConnectionDelegate next, ILogger logger) => async connection =>
     {
         var original = connection.Transport;
         var rewritten = new Pipe(new PipeOptions(useSynchronizationContext: false));
         connection.Transport = new DuplexPipe(rewritten.Reader, original.Output);
-        var pump = PumpAsync(original.Input, rewritten.Writer);
+        var pump = PumpAsync(original.Input, rewritten.Writer, logger);
         try
         {
             await next(connection);
@@ -28,7 +30,7 @@ public static class UnixAuthorityMiddleware
         }
     };
 
-    private static async Task PumpAsync(PipeReader input, PipeWriter output)
+    private static async Task PumpAsync(PipeReader input, PipeWriter output, ILogger logger)
     {
         var rewriter = new Http2AuthorityRewriter();
         Exception? failure = null;
@@ -43,6 +45,11 @@ public static class UnixAuthorityMiddleware
                 var flush = await output.FlushAsync();
                 if (flush.IsCompleted || result.IsCompleted) break;
             }
+        }
+        catch (ClientLimitExceededException e)
+        {
+            LimitLog.Exceeded(logger, e.Limit, e.Value, e.Detail);
+            failure = e;
         }
         catch (Exception e)
         {

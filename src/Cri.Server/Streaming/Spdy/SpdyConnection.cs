@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Crisp.Server.Limits;
 using Microsoft.Extensions.Logging;
 
 namespace Crisp.Server.Streaming.Spdy;
@@ -16,6 +17,10 @@ namespace Crisp.Server.Streaming.Spdy;
 /// and we advertise no windows. Back-pressure is TCP's: when the application leaves more than
 /// <see cref="InboundBufferLimit"/> bytes unread on one stream the read loop pauses, which pauses
 /// every stream of this connection, as spdystream's own per-partition handling does.
+/// </para>
+/// <para>
+/// Bounds (<see cref="ClientLimits"/>): streams open at once, unread bytes per stream, DATA and
+/// control frame sizes, inflated header blocks. A peer breaking one gets GOAWAY and is dropped.
 /// </para>
 /// </summary>
 public sealed class SpdyConnection : IAsyncDisposable
@@ -52,13 +57,17 @@ public sealed class SpdyConnection : IAsyncDisposable
     public ChannelReader<SpdyStream> IncomingStreams => _incoming.Reader;
 
     /// <summary>Unread bytes one stream may hold before the read loop waits for the application.</summary>
-    internal int InboundBufferLimit { get; init; } = 1024 * 1024;
+    internal int InboundBufferLimit { get; init; } = ClientLimits.SpdyMaxBufferedBytesPerStream;
+
+    /// <summary>Streams open at once; one more SYN_STREAM drops the connection.</summary>
+    internal int MaxConcurrentStreams { get; init; } = ClientLimits.SpdyMaxConcurrentStreams;
 
     /// <summary>
     /// Reads frames until the peer closes the connection or sends GOAWAY (returns normally; a
     /// broken transport counts as closed), until <paramref name="ct"/> (OperationCanceledException)
-    /// or <see cref="DisposeAsync"/> (returns normally), or until the peer breaks the protocol
-    /// (GOAWAY PROTOCOL_ERROR is sent, then <see cref="SpdyProtocolException"/>). In every case
+    /// or <see cref="DisposeAsync"/> (returns normally), or until the peer breaks the protocol or a
+    /// limit (GOAWAY PROTOCOL_ERROR is sent, then <see cref="SpdyProtocolException"/> or
+    /// <see cref="ClientLimitExceededException"/>, the latter logged by limit name). In every case
     /// <see cref="IncomingStreams"/> is completed and every stream's Data reads end; streams can
     /// still write until the connection is disposed.
     /// </summary>
@@ -90,7 +99,7 @@ public sealed class SpdyConnection : IAsyncDisposable
                     }
                     await HandleFrameAsync(frame, token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is IOException and not SpdyProtocolException or ObjectDisposedException)
+                catch (Exception ex) when (ex is IOException and not (SpdyProtocolException or ClientLimitExceededException) or ObjectDisposedException)
                 {
                     // A transport that breaks or is disposed under us is a closed connection, not a failure.
                     ct.ThrowIfCancellationRequested();
@@ -98,6 +107,12 @@ public sealed class SpdyConnection : IAsyncDisposable
                     return;
                 }
             }
+        }
+        catch (ClientLimitExceededException ex)
+        {
+            LimitLog.Exceeded(_logger, ex.Limit, ex.Value, ex.Detail);
+            await TrySendGoAwayAsync(SpdyProtocol.GoAwayProtocolError, token).ConfigureAwait(false);
+            throw;
         }
         catch (SpdyProtocolException ex)
         {
@@ -224,6 +239,9 @@ public sealed class SpdyConnection : IAsyncDisposable
             SpdyLog.StreamRefused(_logger, syn.StreamId, "GOAWAY already sent");
             return;
         }
+        if (_streams.Count >= MaxConcurrentStreams)
+            throw new ClientLimitExceededException(nameof(ClientLimits.SpdyMaxConcurrentStreams), MaxConcurrentStreams,
+                $"SPDY SYN_STREAM {syn.StreamId} with {_streams.Count} streams open");
         Volatile.Write(ref _lastPeerStreamId, syn.StreamId);
         var stream = new SpdyStream(this, syn.StreamId, syn.Headers,
             remoteFin: (syn.Flags & SpdyProtocol.FlagFin) != 0,

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Crisp.Server.Limits;
 
 namespace Crisp.Server.Streaming.Spdy;
 
@@ -23,6 +24,9 @@ internal sealed class SpdyFrameReader(Stream transport) : IDisposable
         var second = BinaryPrimitives.ReadUInt32BigEndian(_head.AsSpan(4));
         var flags = (byte)(second >> 24);
         var length = (int)(second & 0xFFFFFF);
+        if ((first & 0x80000000) == 0 && length > ClientLimits.SpdyMaxDataFrameBytes)
+            throw new ClientLimitExceededException(nameof(ClientLimits.SpdyMaxDataFrameBytes), ClientLimits.SpdyMaxDataFrameBytes,
+                $"SPDY DATA frame of {length} bytes on stream {first & 0x7FFFFFFF}");
 
         var payload = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         var handedOver = false;
@@ -41,8 +45,9 @@ internal sealed class SpdyFrameReader(Stream transport) : IDisposable
             var type = (ushort)(first & 0xFFFF);
             if (version != SpdyProtocol.Version)
                 throw new SpdyProtocolException($"SPDY control frame of version {version}; only SPDY/3 is spoken here");
-            if (length > SpdyProtocol.MaxControlFrameLength)
-                throw new SpdyProtocolException($"SPDY control frame type {type} of {length} bytes exceeds {SpdyProtocol.MaxControlFrameLength}");
+            if (length > ClientLimits.SpdyMaxControlFrameBytes)
+                throw new ClientLimitExceededException(nameof(ClientLimits.SpdyMaxControlFrameBytes), ClientLimits.SpdyMaxControlFrameBytes,
+                    $"SPDY control frame type {type} of {length} bytes");
             await ReadPayloadAsync(payload, length, ct);
             return ParseControl(type, flags, payload.AsSpan(0, length));
         }

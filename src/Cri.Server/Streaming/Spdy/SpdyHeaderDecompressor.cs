@@ -1,5 +1,6 @@
 using System.Buffers;
 using Crisp.Interop;
+using Crisp.Server.Limits;
 
 namespace Crisp.Server.Streaming.Spdy;
 
@@ -19,7 +20,7 @@ internal sealed class SpdyHeaderDecompressor : IDisposable
         _plain.ResetWrittenCount();
         try
         {
-            _inflater.Inflate(compressed, _plain, SpdyProtocol.MaxHeaderBlockLength);
+            _inflater.Inflate(compressed, _plain, ClientLimits.SpdyMaxHeaderBlockBytes);
         }
         catch (ZlibException ex)
         {

@@ -4,8 +4,8 @@ namespace Crisp.Server.Streaming.Spdy;
 
 /// <summary>
 /// The bytes a peer sent on one stream and the application has not read yet. The connection's
-/// reader loop enqueues DATA payloads (pooled arrays, handed over without copying); once more
-/// than the limit is waiting, enqueueing waits until the application reads — spdystream ignores
+/// reader loop enqueues DATA payloads (pooled arrays, handed over without copying); a payload
+/// that would take the unread bytes past the limit waits until the application reads — spdystream ignores
 /// SPDY flow control windows, so pausing the read loop (TCP back-pressure) is the only brake.
 /// </summary>
 internal sealed class SpdyInboundBuffer(int limit)
@@ -25,27 +25,43 @@ internal sealed class SpdyInboundBuffer(int limit)
         get { lock (_gate) return _completed; }
     }
 
-    /// <summary>Takes ownership of <paramref name="buffer"/> (from ArrayPool.Shared).</summary>
-    public ValueTask EnqueueAsync(byte[] buffer, int length, CancellationToken ct)
+    /// <summary>Unread bytes held now; never above the limit once a frame fits in it.</summary>
+    public int Buffered
     {
-        Task? wait = null;
-        lock (_gate)
+        get { lock (_gate) return _buffered; }
+    }
+
+    /// <summary>Takes ownership of <paramref name="buffer"/> (from ArrayPool.Shared). Waits until the
+    /// segment fits under the limit (or the buffer is empty), so unread data never exceeds it.</summary>
+    public async ValueTask EnqueueAsync(byte[] buffer, int length, CancellationToken ct)
+    {
+        var owned = true;
+        try
         {
-            if (_completed || _discarding || length == 0)
+            while (true)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
-                return ValueTask.CompletedTask;
-            }
-            _segments.Enqueue((buffer, length));
-            _buffered += length;
-            WakeReader();
-            if (_buffered > limit)
-            {
-                _writerWaiting ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _writerWaiting.Task;
+                Task wait;
+                lock (_gate)
+                {
+                    if (_completed || _discarding || length == 0) return;
+                    if (_buffered == 0 || _buffered + length <= limit)
+                    {
+                        _segments.Enqueue((buffer, length));
+                        owned = false;
+                        _buffered += length;
+                        WakeReader();
+                        return;
+                    }
+                    _writerWaiting ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _writerWaiting.Task;
+                }
+                await wait.WaitAsync(ct).ConfigureAwait(false);
             }
         }
-        return wait is null ? ValueTask.CompletedTask : new ValueTask(wait.WaitAsync(ct));
+        finally
+        {
+            if (owned) ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The end of the peer's data: reads drain what is buffered, then return 0.</summary>
@@ -108,7 +124,7 @@ internal sealed class SpdyInboundBuffer(int limit)
             }
         }
         _buffered -= copied;
-        if (_buffered <= limit) WakeWriter();
+        WakeWriter();
         return copied;
     }
 

@@ -20,12 +20,6 @@ internal static class SpdyProtocol
     public const int FrameHeaderLength = 8;
     public const int MaxFrameLength = (1 << 24) - 1;
 
-    /// <summary>Client control frames are a few hundred bytes; anything near this is abuse.</summary>
-    public const int MaxControlFrameLength = 1 << 20;
-
-    /// <summary>Upper bound for one inflated header block (a zlib bomb guard).</summary>
-    public const int MaxHeaderBlockLength = 1 << 20;
-
     /// <summary>Our DATA frames carry at most this much, so one stream's large write cannot
     /// hold the connection's writer for long and other streams' frames can interleave.</summary>
     public const int MaxDataChunk = 16 * 1024;

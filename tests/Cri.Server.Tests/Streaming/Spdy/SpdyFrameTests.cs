@@ -1,5 +1,6 @@
 using Xunit;
 using System.Buffers;
+using Crisp.Server.Limits;
 using Crisp.Server.Streaming.Spdy;
 
 namespace Crisp.Server.Tests.Streaming.Spdy;
@@ -91,12 +92,21 @@ public class SpdyFrameTests
     [InlineData("00000000" + "00000000", "stream 0")]
     [InlineData("80030004" + "00000008" + "00000002" + "00000000", "announces 2 entries")]
     [InlineData("80030001" + "00000004" + "00000001", "shorter than 10")]
-    [InlineData("80030006" + "00ffffff", "exceeds")]
     public async Task MalformedFramesAreProtocolErrors(string hex, string expected)
     {
         using var reader = new SpdyFrameReader(new MemoryStream(Convert.FromHexString(hex)));
         var ex = await Assert.ThrowsAsync<SpdyProtocolException>(async () => await reader.ReadAsync(CancellationToken.None));
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("80030006" + "00ffffff", nameof(ClientLimits.SpdyMaxControlFrameBytes))]
+    [InlineData("00000001" + "00ffffff", nameof(ClientLimits.SpdyMaxDataFrameBytes))]
+    public async Task FramesOverTheirSizeLimitAreRefusedFromTheHeader(string hex, string limit)
+    {
+        using var reader = new SpdyFrameReader(new MemoryStream(Convert.FromHexString(hex)));
+        var ex = await Assert.ThrowsAsync<ClientLimitExceededException>(async () => await reader.ReadAsync(CancellationToken.None));
+        Assert.Equal(limit, ex.Limit);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Xunit;
 using System.Net;
 using System.Net.Sockets;
 using Crisp.Server.Streaming.Spdy;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Crisp.Server.Tests.Streaming.Spdy;
@@ -21,18 +22,19 @@ internal sealed class SpdyTestPeer : IAsyncDisposable
     public Task Run { get; }
     public CancellationToken Token => _timeout.Token;
 
-    private SpdyTestPeer(NetworkStream serverStream, NetworkStream clientStream, int? inboundLimit)
+    private SpdyTestPeer(NetworkStream serverStream, NetworkStream clientStream, int? inboundLimit, ILogger? logger)
     {
         _clientStream = clientStream;
+        logger ??= NullLogger.Instance;
         Server = inboundLimit is { } limit
-            ? new SpdyConnection(serverStream, NullLogger.Instance) { InboundBufferLimit = limit }
-            : new SpdyConnection(serverStream, NullLogger.Instance);
+            ? new SpdyConnection(serverStream, logger) { InboundBufferLimit = limit }
+            : new SpdyConnection(serverStream, logger);
         Client = new SpdyFrameWriter(clientStream);
         ClientReader = new SpdyFrameReader(clientStream);
         Run = Server.RunAsync(_timeout.Token);
     }
 
-    public static async Task<SpdyTestPeer> StartAsync(int? inboundLimit = null)
+    public static async Task<SpdyTestPeer> StartAsync(int? inboundLimit = null, ILogger? logger = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -40,7 +42,7 @@ internal sealed class SpdyTestPeer : IAsyncDisposable
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
         var server = await listener.AcceptTcpClientAsync();
         client.NoDelay = server.NoDelay = true;
-        return new SpdyTestPeer(server.GetStream(), client.GetStream(), inboundLimit);
+        return new SpdyTestPeer(server.GetStream(), client.GetStream(), inboundLimit, logger);
     }
 
     public static IReadOnlyCollection<KeyValuePair<string, string>> H(params (string Name, string Value)[] pairs) =>
