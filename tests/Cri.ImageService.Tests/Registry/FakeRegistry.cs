@@ -63,6 +63,10 @@ internal sealed class FakeRegistry : IAsyncDisposable
     private bool _blobWasCut;
     /// <summary>Manifest responses go out without Content-Length (chunked), to exercise the reading cap.</summary>
     public bool ChunkedManifests { get; set; }
+    /// <summary>Bearer mode: the realm named in challenges, instead of this registry's own http://Host/token.</summary>
+    public string? TokenRealm { get; set; }
+    /// <summary>Answers /token requests instead of the built-in token service (a misbehaving token server).</summary>
+    public RequestDelegate? TokenHandler { get; set; }
 
     /// <param name="certificate">Serve HTTPS with this certificate instead of plain HTTP.</param>
     public static async Task<FakeRegistry> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
@@ -121,7 +125,7 @@ internal sealed class FakeRegistry : IAsyncDisposable
 
         if (request.Path == "/token")
         {
-            await HandleTokenAsync(context, body);
+            await (TokenHandler?.Invoke(context) ?? HandleTokenAsync(context, body));
             return;
         }
         string path = request.Path.Value!;
@@ -254,7 +258,7 @@ internal sealed class FakeRegistry : IAsyncDisposable
                     }
                 }
                 context.Response.Headers.WWWAuthenticate =
-                    $"Bearer realm=\"http://{Host}/token\",service=\"fake-registry\",scope=\"repository:{repository}:pull\"";
+                    $"Bearer realm=\"{TokenRealm ?? $"http://{Host}/token"}\",service=\"fake-registry\",scope=\"repository:{repository}:pull\"";
                 context.Response.StatusCode = 401;
                 return false;
             default:
