@@ -110,7 +110,8 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
                     throw new ImageServiceException(ImageErrorKind.Unavailable,
                         $"token service of registry {target.Host} answered HTTP {(int)response.StatusCode} for repository {target.Repository}");
                 }
-                byte[] body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                byte[] body = await SizeLimit.TokenResponse.ReadAsync(response,
+                    $"token service {realm.GetLeftPart(UriPartial.Path)} of registry {target.Host}", logger, ct).ConfigureAwait(false);
                 CachedToken token = ParseTokenResponse(body, target);
                 RegistryLog.TokenFetched(logger, target.Host, target.PullScope, (token.Expires - time.GetUtcNow()).TotalSeconds);
                 return token;

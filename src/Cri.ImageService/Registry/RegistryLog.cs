@@ -28,4 +28,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "Server ignored Range for blob {Digest}; skipping {Offset} bytes")]
     public static partial void RangeIgnored(ILogger logger, string digest, long offset);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Size limit {Limit} ({LimitBytes} bytes) hit by {What}: {Size}")]
+    public static partial void SizeLimitHit(ILogger logger, string limit, int limitBytes, string what, string size);
 }
