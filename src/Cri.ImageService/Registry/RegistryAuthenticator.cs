@@ -90,6 +90,12 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
             throw new ImageServiceException(ImageErrorKind.Unavailable,
                 $"registry {target.Host} sent an unusable token realm \"{challenge.Realm}\" for repository {target.Repository}");
         }
+        if ((credentials.HasBasic || credentials.IdentityToken is not null) && !target.MaySendCredentialsTo(realm))
+        {
+            throw new ImageServiceException(ImageErrorKind.FailedPrecondition,
+                $"registry {target.Host} asks for the credentials of repository {target.Repository} at token realm {realm.GetLeftPart(UriPartial.Path)} "
+                + "over plain HTTP; credentials are sent only over TLS, or in plain HTTP to the registry host itself when registries.conf marks it insecure");
+        }
 
         for (int attempt = 1; ; attempt++)
         {
