@@ -131,6 +131,13 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
                 throw new ImageServiceException(ImageErrorKind.Unavailable,
                     $"cannot reach the token service {realm.GetLeftPart(UriPartial.Authority)} of registry {target.Host}: {e.Message}", e);
             }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            {
+                // Reported here, not by the caller: the registry's own TLS is fine, so this must
+                // neither read as the registry's failure nor make an insecure registry fall back to HTTP.
+                throw new ImageServiceException(ImageErrorKind.Unavailable,
+                    $"TLS connection to the token service {realm.GetLeftPart(UriPartial.Authority)} of registry {target.Host} failed: {e.InnerException?.Message ?? e.Message}", e);
+            }
         }
     }
 
