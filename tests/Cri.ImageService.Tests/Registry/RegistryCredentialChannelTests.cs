@@ -1,4 +1,3 @@
-using System.Text;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.Manifests;
 using Crisp.ImageService.References;
@@ -25,11 +24,7 @@ public sealed class RegistryCredentialChannelTests : IAsyncLifetime
         _registry = await FakeRegistry.StartAsync();
         _client = new RegistryClient(RegistryConfiguration.Empty, NullLogger<RegistryClient>.Instance,
             new RegistryClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1) }, TimeProvider.System);
-        byte[] config = "{}"u8.ToArray();
-        string configDigest = _registry.AddBlob(config);
-        _registry.AddManifest("app", Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"{{MediaTypes.OciManifest}}","config":{"mediaType":"{{MediaTypes.OciConfig}}","digest":"{{configDigest}}","size":2},"layers":[]}
-            """), MediaTypes.OciManifest, "v1");
+        TinyImage.Push(_registry);
         _registry.Auth = FakeRegistry.AuthMode.Bearer;
         _registry.IdentityToken = "refresh-me";
     }

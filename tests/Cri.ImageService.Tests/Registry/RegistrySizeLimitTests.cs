@@ -33,21 +33,12 @@ public sealed class RegistrySizeLimitTests : IAsyncLifetime
 
     private ImageReference Ref(string repositoryAndTag) => ImageReference.Parse($"{_registry.Host}/{repositoryAndTag}");
 
-    private void PushTinyImage()
-    {
-        byte[] config = "{}"u8.ToArray();
-        string configDigest = _registry.AddBlob(config);
-        _registry.AddManifest("app", Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"{{MediaTypes.OciManifest}}","config":{"mediaType":"{{MediaTypes.OciConfig}}","digest":"{{configDigest}}","size":2},"layers":[]}
-            """), MediaTypes.OciManifest, "v1");
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ATokenResponseOverTheLimitFailsThePullWithoutBeingReadWhole(bool announced)
     {
-        PushTinyImage();
+        TinyImage.Push(_registry);
         const int sent = 64 * 1024 * 1024;
         // Well past the limit and the loopback socket buffers: a client still connected after this much is reading it all.
         const int probe = 8 * 1024 * 1024;

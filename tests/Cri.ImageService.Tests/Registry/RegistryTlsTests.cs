@@ -40,25 +40,12 @@ public sealed class RegistryTlsTests
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
 
-    private static string Push(FakeRegistry registry) => Push(registry, out _);
-
-    private static string Push(FakeRegistry registry, out Descriptor config)
-    {
-        byte[] configBytes = "{}"u8.ToArray();
-        string configDigest = registry.AddBlob(configBytes);
-        config = new Descriptor(MediaTypes.OciConfig, configDigest, configBytes.Length);
-        byte[] manifest = System.Text.Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"{{MediaTypes.OciManifest}}","config":{"mediaType":"{{MediaTypes.OciConfig}}","digest":"{{configDigest}}","size":2},"layers":[]}
-            """);
-        return registry.AddManifest("app", manifest, MediaTypes.OciManifest, "v1");
-    }
-
     [Fact]
     public async Task UntrustedCertificateIsRefusedUnlessTheRegistryIsInsecure()
     {
         using X509Certificate2 certificate = SelfSigned();
         await using FakeRegistry registry = await FakeRegistry.StartAsync(certificate);
-        string digest = Push(registry);
+        string digest = TinyImage.Push(registry);
         ImageReference reference = ImageReference.Parse($"{registry.Host}/app:v1");
 
         using (RegistryClient verifying = NewClient(""))
@@ -70,7 +57,7 @@ public sealed class RegistryTlsTests
             Assert.Empty(registry.Requests);
         }
 
-        using RegistryClient insecure = NewClient($"[[registry]]\nlocation = \"{registry.Host}\"\ninsecure = true\n");
+        using RegistryClient insecure = NewClient(Insecure(registry.Host));
         ResolvedManifest resolved = await insecure.ResolveAsync(reference, Amd64, null, CancellationToken.None);
         Assert.Equal(digest, resolved.ManifestDigest);
     }
@@ -79,7 +66,7 @@ public sealed class RegistryTlsTests
     public async Task InsecureRegistryWithoutTlsFallsBackToPlainHttp()
     {
         await using FakeRegistry registry = await FakeRegistry.StartAsync();
-        string digest = Push(registry);
+        string digest = TinyImage.Push(registry);
         ImageReference reference = ImageReference.Parse($"{registry.Host}/app:v1");
 
         using (RegistryClient verifying = NewClient(""))
@@ -88,7 +75,7 @@ public sealed class RegistryTlsTests
             Assert.Equal(ImageErrorKind.Unavailable, error.Kind);
         }
 
-        using RegistryClient insecure = NewClient($"[[registry]]\nlocation = \"{registry.Host}\"\ninsecure = true\n");
+        using RegistryClient insecure = NewClient(Insecure(registry.Host));
         Assert.Equal(digest, (await insecure.ResolveAsync(reference, Amd64, null, CancellationToken.None)).ManifestDigest);
         Assert.Equal(digest, (await insecure.ResolveAsync(reference, Amd64, null, CancellationToken.None)).ManifestDigest);
         // Every request that reached the server was plain HTTP (TLS attempts never parse as HTTP requests).
@@ -100,7 +87,7 @@ public sealed class RegistryTlsTests
     {
         using X509Certificate2 certificate = SelfSigned();
         await using FakeRegistry registry = await FakeRegistry.StartAsync(certificate);
-        string digest = Push(registry);
+        string digest = TinyImage.Push(registry);
         registry.Auth = FakeRegistry.AuthMode.Bearer;
         ImageReference reference = ImageReference.Parse($"{registry.Host}/app:v1");
         using RegistryClient client = NewClient(Insecure(registry.Host));
@@ -124,7 +111,7 @@ public sealed class RegistryTlsTests
         using X509Certificate2 certificate = SelfSigned();
         await using FakeRegistry registry = await FakeRegistry.StartAsync(certificate);
         await using FakeRegistry storage = await FakeRegistry.StartAsync(certificate);
-        Push(registry, out Descriptor config);
+        TinyImage.Push(registry, out Descriptor config);
         storage.AddBlob("{}"u8.ToArray());
         registry.RedirectBlobsTo = $"https://{ElsewhereName(storage)}";
         var log = new RecordingLogger<RegistryClient>();
@@ -160,7 +147,7 @@ public sealed class RegistryTlsTests
         using X509Certificate2 certificate = SelfSigned();
         await using FakeRegistry registry = await FakeRegistry.StartAsync(certificate);
         await using FakeRegistry plainStorage = await FakeRegistry.StartAsync();
-        Push(registry, out Descriptor config);
+        TinyImage.Push(registry, out Descriptor config);
         plainStorage.AddBlob("{}"u8.ToArray());
         registry.RedirectBlobsTo = $"https://{plainStorage.Host}";
         using RegistryClient tls = NewClient(Insecure(registry.Host), log);
@@ -176,7 +163,7 @@ public sealed class RegistryTlsTests
     public async Task TheHttpFallbackIsRememberedForABoundedTimeThenTlsIsTriedAgain()
     {
         await using FakeRegistry registry = await FakeRegistry.StartAsync();
-        string digest = Push(registry);
+        string digest = TinyImage.Push(registry);
         ImageReference reference = ImageReference.Parse($"{registry.Host}/app:v1");
         var log = new RecordingLogger<RegistryClient>();
         var time = new ShiftableTime();
