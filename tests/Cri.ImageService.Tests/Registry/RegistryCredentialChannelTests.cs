@@ -2,6 +2,7 @@ using Crisp.ImageService.Api;
 using Crisp.ImageService.Manifests;
 using Crisp.ImageService.References;
 using Crisp.ImageService.Registry;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -76,5 +77,20 @@ public sealed class RegistryCredentialChannelTests : IAsyncLifetime
         await _client.ResolveAsync(Reference, Amd64, CredentialsWith(secret), CancellationToken.None);
 
         Assert.Single(_registry.Requests, r => r.Path == "/token");
+    }
+
+    [Theory]
+    [MemberData(nameof(Secrets))]
+    public async Task CredentialsGoInPlainHttpToATokenServiceOnAnotherPortOfTheSameLoopbackHost(string secret)
+    {
+        await using FakeRegistry tokenService = await FakeRegistry.StartAsync();
+        tokenService.TokenHandler = context => context.Response.WriteAsJsonAsync(new { token = "accepted", access_token = "accepted" });
+        _registry.RegistryToken = "accepted";
+        _registry.TokenRealm = $"http://{tokenService.Host}/token";
+
+        await _client.ResolveAsync(Reference, Amd64, CredentialsWith(secret), CancellationToken.None);
+
+        FakeRegistry.Recorded token = Assert.Single(tokenService.Requests, r => r.Path == "/token");
+        Assert.True(token.Authorization is not null || token.Body is not null, "the token request carried no credentials");
     }
 }
