@@ -121,13 +121,15 @@ public sealed partial class ContentStore
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long written = 0;
+            // No PreallocationSize: the size is the registry's or manifest's claim, and reserving it
+            // up front would let a lying descriptor fill the disk before a byte arrived. The file
+            // grows only by what was actually delivered.
             var options = new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 BufferSize = 0,
                 Options = FileOptions.Asynchronous,
-                PreallocationSize = size > 0 ? size : 0,
             };
             var file = OwnedFile.Open(temporary, options, FileModes.PrivateFile);
             await using (file.ConfigureAwait(false))

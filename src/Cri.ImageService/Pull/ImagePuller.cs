@@ -20,9 +20,6 @@ namespace Crisp.ImageService.Pull;
 /// </summary>
 public sealed partial class ImagePuller
 {
-    /// <summary>Configs are small JSON documents; a huge one is a broken or hostile registry.</summary>
-    private const long MaxConfigSize = 16 * 1024 * 1024;
-
     private static readonly TimeSpan ProgressLogInterval = TimeSpan.FromSeconds(2);
 
     private readonly ImageServiceOptions _options;
@@ -87,10 +84,10 @@ public sealed partial class ImagePuller
             lease.Protect(imageId, resolved.ManifestDigest);
             await StoreManifestsAsync(resolved, source, lease, pullCancellation.Token).ConfigureAwait(false);
 
-            if (manifest.Config.Size > MaxConfigSize)
+            // The content store takes no more than the declared size, so this bounds the read below too.
+            if (manifest.Config.Size > SizeLimit.ImageConfig.Bytes)
             {
-                throw new ImageServiceException(ImageErrorKind.ResourceExhausted,
-                    $"{source.Describe(imageId)}: image config of {manifest.Config.Size} bytes exceeds the {MaxConfigSize} byte limit");
+                throw SizeLimit.ImageConfig.Exceeded(source.Describe(imageId), $"{manifest.Config.Size} bytes declared by manifest {resolved.ManifestDigest}", _logger);
             }
             string configPath = await _content.EnsureAsync(imageId, manifest.Config.Size, source,
                 async token => watchdog.Watch(await watchdog.WaitAsync(() => _registry.OpenBlobAsync(resolved, manifest.Config, token)).ConfigureAwait(false)),

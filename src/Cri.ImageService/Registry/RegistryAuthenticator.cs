@@ -90,6 +90,12 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
             throw new ImageServiceException(ImageErrorKind.Unavailable,
                 $"registry {target.Host} sent an unusable token realm \"{challenge.Realm}\" for repository {target.Repository}");
         }
+        if ((credentials.HasBasic || credentials.IdentityToken is not null) && !target.MaySendCredentialsTo(realm))
+        {
+            throw new ImageServiceException(ImageErrorKind.FailedPrecondition,
+                $"registry {target.Host} asks for the credentials of repository {target.Repository} at token realm {realm.GetLeftPart(UriPartial.Path)} "
+                + "over plain HTTP; credentials are sent only over TLS, or in plain HTTP to the registry host itself when registries.conf marks it insecure");
+        }
 
         for (int attempt = 1; ; attempt++)
         {
@@ -110,7 +116,8 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
                     throw new ImageServiceException(ImageErrorKind.Unavailable,
                         $"token service of registry {target.Host} answered HTTP {(int)response.StatusCode} for repository {target.Repository}");
                 }
-                byte[] body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                byte[] body = await SizeLimit.TokenResponse.ReadAsync(response,
+                    $"token service {realm.GetLeftPart(UriPartial.Path)} of registry {target.Host}", logger, ct).ConfigureAwait(false);
                 CachedToken token = ParseTokenResponse(body, target);
                 RegistryLog.TokenFetched(logger, target.Host, target.PullScope, (token.Expires - time.GetUtcNow()).TotalSeconds);
                 return token;
@@ -123,6 +130,13 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
             {
                 throw new ImageServiceException(ImageErrorKind.Unavailable,
                     $"cannot reach the token service {realm.GetLeftPart(UriPartial.Authority)} of registry {target.Host}: {e.Message}", e);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            {
+                // Reported here, not by the caller: the registry's own TLS is fine, so this must
+                // neither read as the registry's failure nor make an insecure registry fall back to HTTP.
+                throw new ImageServiceException(ImageErrorKind.Unavailable,
+                    $"TLS connection to the token service {realm.GetLeftPart(UriPartial.Authority)} of registry {target.Host} failed: {e.InnerException?.Message ?? e.Message}", e);
             }
         }
     }

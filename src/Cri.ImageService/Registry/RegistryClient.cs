@@ -121,9 +121,9 @@ public sealed class RegistryClient : IDisposable
     private async Task<FetchedManifest> FetchManifestAsync(RequestTarget target, ImageReference reference, string tagOrDigest, Descriptor? expected, CancellationToken ct)
     {
         string what = expected is null ? $"image {reference}" : $"manifest {expected.Digest} of image {reference}";
-        if (expected is not null && expected.Size > ManifestParser.MaxManifestBytes)
+        if (expected is not null && expected.Size > SizeLimit.Manifest.Bytes)
         {
-            throw TooLarge(what, target, expected.Size);
+            throw SizeLimit.Manifest.Exceeded($"{what} from registry {target.Host}", $"{expected.Size} bytes declared by its index", _logger);
         }
 
         string path = $"/v2/{target.Repository}/manifests/{tagOrDigest}";
@@ -147,11 +147,6 @@ public sealed class RegistryClient : IDisposable
             throw new ImageServiceException(ImageErrorKind.Unavailable,
                 $"registry {target.Host} answered HTTP {(int)response.StatusCode} for {what}");
         }
-        if (response.Content.Headers.ContentLength is long declared && declared > ManifestParser.MaxManifestBytes)
-        {
-            throw TooLarge(what, target, declared);
-        }
-
         byte[] bytes = await ReadCappedAsync(response, what, target, ct).ConfigureAwait(false);
         string actual = Digests.Sha256Of(bytes);
 
@@ -186,35 +181,13 @@ public sealed class RegistryClient : IDisposable
         timeout.CancelAfter(_options.ResponseTimeout);
         try
         {
-            await using Stream body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
-            {
-                int read;
-                while ((read = await body.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
-                {
-                    if (buffer.Length + read > ManifestParser.MaxManifestBytes)
-                    {
-                        throw TooLarge(what, target, buffer.Length + read);
-                    }
-                    buffer.Write(chunk, 0, read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(chunk);
-            }
-            return buffer.ToArray();
+            return await SizeLimit.Manifest.ReadAsync(response, $"{what} from registry {target.Host}", _logger, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not ImageServiceException && RetryPolicy.IsTransient(e, ct))
         {
             throw new ImageServiceException(ImageErrorKind.Unavailable, $"{what}: reading the manifest from registry {target.Host} failed: {e.Message}", e);
         }
     }
-
-    private static ImageServiceException TooLarge(string what, RequestTarget target, long size) =>
-        new(ImageErrorKind.ResourceExhausted, $"{what} from registry {target.Host}: manifest larger than 4 MiB ({size} bytes)");
 
     /// <summary>
     /// Opens the blob <paramref name="blob"/> from the endpoint that served <paramref name="source"/>.

@@ -14,6 +14,14 @@ internal static class RegistryHosts
             || host.StartsWith("127.", StringComparison.Ordinal) && System.Net.IPAddress.TryParse(host, out _);
     }
 
+    /// <summary>The host name of a host[:port] as TLS sees it: no port, no IPv6 brackets, IDN in ASCII.</summary>
+    public static string HostName(string hostAndPort) =>
+        (Uri.TryCreate($"https://{hostAndPort}/", UriKind.Absolute, out Uri? uri) ? uri.IdnHost : StripPort(hostAndPort)).Trim('[', ']');
+
+    /// <summary>Whether two host names (as <see cref="HostName"/> gives them, or a TLS target host) are the same host.</summary>
+    public static bool SameHostName(string a, string b) =>
+        string.Equals(a.Trim('[', ']'), b.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+
     public static string StripPort(string hostAndPort)
     {
         if (hostAndPort.StartsWith('['))

@@ -17,8 +17,8 @@ internal static partial class RegistryLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Request {Method} {Url} failed (attempt {Attempt} of {MaxAttempts}), retrying in {DelayMs} ms: {Reason}")]
     public static partial void Retrying(ILogger logger, string method, string url, int attempt, int maxAttempts, long delayMs, string reason);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "HTTPS to insecure registry {Host} failed, falling back to plain HTTP: {Reason}")]
-    public static partial void FallingBackToHttp(ILogger logger, string host, string reason);
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "TLS handshake with insecure registry {Host} failed, using plain HTTP for {Minutes} minutes: {Reason}")]
+    public static partial void FallingBackToHttp(ILogger logger, string host, double minutes, string reason);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Blob {Digest} from {Endpoint} interrupted at byte {Offset} of {Size}, resuming in {DelayMs} ms: {Reason}")]
     public static partial void ResumingBlob(ILogger logger, string digest, string endpoint, long offset, long size, long delayMs, string reason);
@@ -28,4 +28,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "Server ignored Range for blob {Digest}; skipping {Offset} bytes")]
     public static partial void RangeIgnored(ILogger logger, string digest, long offset);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Size limit {Limit} ({LimitBytes} bytes) hit by {What}: {Size}")]
+    public static partial void SizeLimitHit(ILogger logger, string limit, int limitBytes, string what, string size);
 }

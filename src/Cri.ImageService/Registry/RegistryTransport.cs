@@ -17,14 +17,15 @@ internal sealed class RegistryTransport : IDisposable
     private const string Http = "http";
 
     private readonly HttpClient _verifiedClient;
-    private readonly HttpClient _unverifiedClient;
+    // One client per host name marked insecure: its certificate relaxation is bound to that name,
+    // so a realm or redirect target elsewhere reached through the same client is still verified.
+    private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _insecureClients = new(StringComparer.OrdinalIgnoreCase);
     private readonly RegistryAuthenticator _authenticator;
     private readonly RetryPolicy _retry;
     private readonly RegistryClientOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    // Insecure registries that do not speak TLS at all: remembered so each request does not fail over again.
-    private readonly ConcurrentDictionary<string, string> _schemes = new(StringComparer.Ordinal);
+    private readonly PlainHttpFallbacks _plainHttp;
 
     public RegistryTransport(RegistryClientOptions options, TimeProvider time, ILogger logger)
     {
@@ -33,13 +34,14 @@ internal sealed class RegistryTransport : IDisposable
         _logger = logger;
         _retry = new RetryPolicy(options);
         _authenticator = new RegistryAuthenticator(_retry, time, logger);
-        _verifiedClient = CreateClient(verifyTls: true);
-        _unverifiedClient = CreateClient(verifyTls: false);
+        _plainHttp = new PlainHttpFallbacks(time);
+        _verifiedClient = CreateClient(insecureHostName: null);
     }
 
     public RetryPolicy Retry => _retry;
 
-    private HttpClient CreateClient(bool verifyTls)
+    /// <param name="insecureHostName">The one host name whose certificate is not checked; null checks every certificate.</param>
+    private HttpClient CreateClient(string? insecureHostName)
     {
         var handler = new SocketsHttpHandler
         {
@@ -55,12 +57,16 @@ internal sealed class RegistryTransport : IDisposable
             UseCookies = false,
             UseProxy = true,
         };
-        if (!verifyTls)
+        if (insecureHostName is not null)
         {
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                // registries.conf "insecure = true" means exactly this: the certificate is not checked.
-                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+                // registries.conf "insecure = true" means the registry's certificate is not checked,
+                // and nobody else's: the token realm and redirect targets it names are verified as
+                // usual. Certificates name hosts, not ports, so the host name is what is compared.
+                RemoteCertificateValidationCallback = (sender, _, _, errors) =>
+                    errors == SslPolicyErrors.None
+                    || sender is SslStream tls && RegistryHosts.SameHostName(tls.TargetHostName, insecureHostName),
             };
         }
         var client = new HttpClient(handler, disposeHandler: true)
@@ -73,10 +79,18 @@ internal sealed class RegistryTransport : IDisposable
         return client;
     }
 
-    private HttpClient ClientFor(RegistryEndpoint endpoint) => endpoint.Insecure ? _unverifiedClient : _verifiedClient;
+    private HttpClient ClientFor(RegistryEndpoint endpoint)
+    {
+        if (!endpoint.Insecure)
+        {
+            return _verifiedClient;
+        }
+        string hostName = RegistryHosts.HostName(endpoint.Host);
+        return _insecureClients.GetOrAdd(hostName, name => new Lazy<HttpClient>(() => CreateClient(name))).Value;
+    }
 
     private string SchemeFor(RegistryEndpoint endpoint) =>
-        endpoint.IsLoopback && _options.PlainHttpForLoopback ? Http : _schemes.GetValueOrDefault(endpoint.Host, Https);
+        endpoint.IsLoopback && _options.PlainHttpForLoopback || endpoint.Insecure && _plainHttp.Applies(endpoint.Host) ? Http : Https;
 
     /// <summary>
     /// Sends GET <paramref name="path"/> (e.g. "/v2/library/busybox/manifests/latest") and returns
@@ -95,6 +109,7 @@ internal sealed class RegistryTransport : IDisposable
         {
             string scheme = SchemeFor(target.Endpoint);
             Uri uri = new($"{scheme}://{target.Host}{path}");
+            HttpRequestMessage? request = null;
             HttpResponseMessage? response = null;
             try
             {
@@ -103,7 +118,7 @@ internal sealed class RegistryTransport : IDisposable
                     authorization = await _authenticator.AuthorizeAsync(target, client, ct).ConfigureAwait(false);
                     haveAuthorization = true;
                 }
-                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                request = new HttpRequestMessage(HttpMethod.Get, uri);
                 request.Headers.Authorization = authorization;
                 configure?.Invoke(request);
 
@@ -156,11 +171,13 @@ internal sealed class RegistryTransport : IDisposable
                 return result;
             }
             catch (HttpRequestException e) when (scheme == Https && target.Endpoint.Insecure && !ct.IsCancellationRequested
-                && e.HttpRequestError is HttpRequestError.SecureConnectionError or HttpRequestError.ConnectionError)
+                && e.HttpRequestError == HttpRequestError.SecureConnectionError && request?.RequestUri?.Authority == uri.Authority)
             {
-                // containerd's behaviour for insecure registries: TLS first, plain HTTP if that fails.
-                RegistryLog.FallingBackToHttp(_logger, target.Host, e.Message);
-                _schemes[target.Host] = Http;
+                // containerd's behaviour for insecure registries: TLS first, plain HTTP when the TLS
+                // handshake with the registry itself fails. A refused connection, a timeout or a
+                // redirect target's TLS failure says nothing about whether the registry speaks TLS.
+                RegistryLog.FallingBackToHttp(_logger, target.Host, PlainHttpFallbacks.Window.TotalMinutes, e.InnerException?.Message ?? e.Message);
+                _plainHttp.Remember(target.Host);
             }
             catch (Exception e) when (e is not ImageServiceException && RetryPolicy.IsTransient(e, ct))
             {
@@ -176,6 +193,12 @@ internal sealed class RegistryTransport : IDisposable
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
                 attempt++;
             }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError
+                && request?.RequestUri is { } redirected && redirected.Authority != uri.Authority)
+            {
+                throw new ImageServiceException(ImageErrorKind.Unavailable,
+                    $"TLS connection to {redirected.Authority}, where registry {target.Host} redirected {what}, failed: {e.InnerException?.Message ?? e.Message}", e);
+            }
             catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
             {
                 throw new ImageServiceException(ImageErrorKind.Unavailable,
@@ -189,6 +212,7 @@ internal sealed class RegistryTransport : IDisposable
             finally
             {
                 response?.Dispose();
+                request?.Dispose();
             }
         }
     }
@@ -211,6 +235,12 @@ internal sealed class RegistryTransport : IDisposable
     public void Dispose()
     {
         _verifiedClient.Dispose();
-        _unverifiedClient.Dispose();
+        foreach (Lazy<HttpClient> client in _insecureClients.Values)
+        {
+            if (client.IsValueCreated)
+            {
+                client.Value.Dispose();
+            }
+        }
     }
 }

@@ -26,7 +26,6 @@ internal sealed partial class LayerExtractor
     private const uint ImplicitDirectoryMode = 0b111_101_101;
     private const uint PermissionBits = 0xFFF; // rwx for all + setuid, setgid, sticky
     private const int CopyBufferSize = 256 * 1024;
-    private const long PreallocateThreshold = 1024 * 1024;
 
     private readonly string _root;
     private readonly ILogger _logger;
@@ -295,12 +294,13 @@ internal sealed partial class LayerExtractor
 
     private async Task WriteFileAsync(TarEntry entry, string path, byte[] buffer, CancellationToken cancellationToken)
     {
+        // No PreallocationSize: entry.Length is the tar header's claim, and a small compressed layer
+        // can claim terabytes; the file grows only by the data that actually arrives.
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew, // O_EXCL: never opens through a symlink or an existing file
             Access = FileAccess.Write,
             BufferSize = 0,
-            PreallocationSize = entry.Length >= PreallocateThreshold ? entry.Length : 0,
         };
         FileStream file = Filesystem(entry.Name, () => new FileStream(path, options));
         await using (file.ConfigureAwait(false))

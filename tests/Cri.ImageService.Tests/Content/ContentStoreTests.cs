@@ -148,6 +148,55 @@ public sealed class ContentStoreTests : IDisposable
         Assert.Equal(ImageErrorKind.InvalidArgument, error.Kind);
     }
 
+    [Fact]
+    public async Task ALyingDescriptorSizeReservesNoDiskBeyondWhatArrived()
+    {
+        var (bytes, digest) = Blob("all the registry really sent");
+        const long claimed = 64 * 1024 * 1024;
+        ulong largestOnDisk = 0;
+        var content = new ShortStream(bytes, atEnd: () =>
+        {
+            foreach (string ingest in Directory.EnumerateFiles(IngestDirectory))
+            {
+                Crisp.Interop.Libc.EntryStatus status = Crisp.Interop.Libc.StatNoFollow(ingest)!.Value;
+                largestOnDisk = Math.Max(largestOnDisk, Math.Max(status.Size, status.Blocks * 512));
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<ImageServiceException>(() => _store.WriteAsync(digest, claimed, Source, content, CancellationToken.None));
+
+        Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
+        Assert.Contains($"truncated (got {bytes.Length} of {claimed} bytes)", error.Message);
+        Assert.InRange(largestOnDisk, 1UL, 64UL * 1024);
+    }
+
+    /// <summary>Serves its bytes, then runs <c>atEnd</c> (with the download still open) and reports the end.</summary>
+    private sealed class ShortStream(byte[] content, Action atEnd) : Stream
+    {
+        private int _position;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position == content.Length)
+            {
+                atEnd();
+                return 0;
+            }
+            int served = Math.Min(count, content.Length - _position);
+            Array.Copy(content, _position, buffer, offset, served);
+            _position += served;
+            return served;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private sealed class EndlessStream : Stream
     {
         public long Served { get; private set; }

@@ -555,12 +555,6 @@ public sealed class RegistryClientTests : IAsyncLifetime
         Assert.Null(redirected.Authorization);
     }
 
-    private sealed class ShiftableTime : TimeProvider
-    {
-        public TimeSpan Offset { get; set; }
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
-    }
-
     [Fact]
     public async Task CancellationIsNotRetried()
     {

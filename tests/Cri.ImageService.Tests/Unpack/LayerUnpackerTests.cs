@@ -288,4 +288,29 @@ public sealed class LayerUnpackerTests : IDisposable
 
         Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
     }
+
+    [Fact]
+    public async Task AFileWhoseHeaderClaimsMoreThanArrivesReservesNoDiskForTheClaim()
+    {
+        const long claimed = 16 * 1024 * 1024;
+        byte[] marker = "data that really arrived"u8.ToArray();
+        byte[] payload = new byte[claimed];
+        marker.CopyTo(payload, 0);
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "big") { DataStream = new MemoryStream(payload) });
+        }
+        byte[] bytes = tar.ToArray();
+        int dataStart = bytes.AsSpan().IndexOf(marker);
+        byte[] truncated = bytes[..(dataStart + marker.Length)];
+
+        // Extracted directly: the unpacker would refuse the blob's size before the tar reader saw the header.
+        var extractor = new LayerExtractor(_root.Target, NullLogger.Instance);
+        await Assert.ThrowsAnyAsync<Exception>(() => extractor.ExtractAsync(new MemoryStream(truncated), CancellationToken.None));
+
+        Libc.EntryStatus big = Stat(At("big"));
+        Assert.Equal((ulong)marker.Length, big.Size);
+        Assert.InRange(big.Blocks * 512, 0UL, 64UL * 1024);
+    }
 }

@@ -66,6 +66,10 @@ public sealed class FakeRegistry : IAsyncDisposable
     private bool _blobWasCut;
     /// <summary>Manifest responses go out without Content-Length (chunked), to exercise the reading cap.</summary>
     public bool ChunkedManifests { get; set; }
+    /// <summary>Bearer mode: the realm named in challenges, instead of this registry's own http://Host/token.</summary>
+    public string? TokenRealm { get; set; }
+    /// <summary>Answers /token requests instead of the built-in token service (a misbehaving token server).</summary>
+    public RequestDelegate? TokenHandler { get; set; }
 
     /// <summary>Blob GETs and HEADs served so far, by digest.</summary>
     public ConcurrentDictionary<string, int> BlobRequests { get; } = new();
@@ -158,7 +162,7 @@ public sealed class FakeRegistry : IAsyncDisposable
 
         if (request.Path == "/token")
         {
-            await HandleTokenAsync(context, body);
+            await (TokenHandler?.Invoke(context) ?? HandleTokenAsync(context, body));
             return;
         }
         string path = request.Path.Value!;
@@ -303,7 +307,7 @@ public sealed class FakeRegistry : IAsyncDisposable
                     }
                 }
                 context.Response.Headers.WWWAuthenticate =
-                    $"Bearer realm=\"http://{Host}/token\",service=\"fake-registry\",scope=\"repository:{repository}:pull\"";
+                    $"Bearer realm=\"{TokenRealm ?? $"http://{Host}/token"}\",service=\"fake-registry\",scope=\"repository:{repository}:pull\"";
                 context.Response.StatusCode = 401;
                 return false;
             default:
