@@ -17,7 +17,7 @@ public sealed partial class MetadataStore : IDisposable
     private const int SchemaVersion = 1;
 
     private readonly string _databasePath;
-    private SqliteConnection _connection;
+    private SqliteConnection _connection = null!;
     private readonly ILogger<MetadataStore> _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
@@ -54,17 +54,16 @@ public sealed partial class MetadataStore : IDisposable
 
     private SqliteConnection OpenAndLoad()
     {
-        SqliteConnection connection = Open();
         try
         {
-            _connection = connection;
+            Open();
             CreateSchema();
             Load();
-            return connection;
+            return _connection;
         }
         catch (Exception ex) when (DamagedDatabase.IsDamage(ex))
         {
-            connection.Dispose();
+            _connection?.Dispose();
             _images.Clear();
             _tags.Clear();
             _repoDigests.Clear();

@@ -146,13 +146,17 @@ public sealed partial class StateStore : IStateStore, IDisposable
             create.CommandText =
                 "CREATE TABLE IF NOT EXISTS sandboxes(id TEXT PRIMARY KEY, doc TEXT NOT NULL);" +
                 "CREATE TABLE IF NOT EXISTS containers(id TEXT PRIMARY KEY, sandbox_id TEXT NOT NULL, doc TEXT NOT NULL);" +
-                "CREATE INDEX IF NOT EXISTS containers_by_sandbox ON containers(sandbox_id);" +
                 Quarantine.CreateTable;
             create.ExecuteNonQuery();
         }
         DamagedDatabase.RequireColumns(connection, "sandboxes", "id", "doc");
         DamagedDatabase.RequireColumns(connection, "containers", "id", "sandbox_id", "doc");
         DamagedDatabase.RequireColumns(connection, "quarantine", "source", "id", "reason", "raw", "quarantined_unix_ms");
+        using (var index = connection.CreateCommand())
+        {
+            index.CommandText = "CREATE INDEX IF NOT EXISTS containers_by_sandbox ON containers(sandbox_id);";
+            index.ExecuteNonQuery();
+        }
         lock (_quarantined) _quarantined.AddRange(Quarantine.ReadAll(connection));
         Load(connection, "sandboxes", ParseSandbox, record => _sandboxes[record.Id] = record);
         Load(connection, "containers", ParseContainer, record => _containers[record.Id] = record);
