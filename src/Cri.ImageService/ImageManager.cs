@@ -120,6 +120,10 @@ public sealed partial class ImageManager : IImageManager, IDisposable
 
     public void RegisterSnapshotUsage(Func<IReadOnlySet<string>> layerDirsInUse) => _collector.RegisterSnapshotUsage(layerDirsInUse);
 
+    public IReadOnlyList<QuarantinedRow> QuarantinedMetadata => _metadata.Quarantined;
+
+    public string? SetAsideMetadataDatabase => _metadata.SetAsideDatabase;
+
     public void Dispose() => _metadata.Dispose();
 
     /// <summary>By full id ("sha256:…" or bare hex), tag or digest reference, then unique id prefix.</summary>

@@ -37,7 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<StateStore>());
         services.AddSingleton(sp => CreateHandlerRegistry(options, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ICgroupManager>(sp => CgroupManagerFactory.Create(sp.GetRequiredService<HostFeatures>(), options.CgroupDriver));
-        services.AddSingleton<IPodNamespaces>(sp => new PodNamespaces(layout.NamespacesDir, sp.GetRequiredService<ILogger<PodNamespaces>>()));
+        services.AddSingleton(sp => new PodNamespaces(layout.NamespacesDir, sp.GetRequiredService<ILogger<PodNamespaces>>()));
+        services.AddSingleton<IPodNamespaces>(sp => sp.GetRequiredService<PodNamespaces>());
         services.AddSingleton(sp => new ExitWatcher(
             layout.ExitDir,
             sp.GetRequiredService<ILogger<ExitWatcher>>(),
@@ -66,6 +67,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StatsService>();
         services.AddSingleton<RecoveryService>();
         services.AddSingleton<ContainerRuntime>();
+        services.AddSingleton<DiskStateRebuilder>();
         services.AddHostedService<RuntimeStartupService>();
         return services;
     }

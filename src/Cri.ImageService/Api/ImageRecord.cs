@@ -78,4 +78,10 @@ public interface IImageManager
     /// and GC never delete a snapshot a container still has mounted.
     /// </summary>
     void RegisterSnapshotUsage(Func<IReadOnlySet<string>> layerDirsInUse);
+
+    /// <summary>Image metadata rows (or a whole database file) moved aside as unreadable; GC deletes nothing while any exist.</summary>
+    IReadOnlyList<Metadata.QuarantinedRow> QuarantinedMetadata { get; }
+
+    /// <summary>Where an unusable image metadata database was moved at this start, or null.</summary>
+    string? SetAsideMetadataDatabase { get; }
 }

@@ -26,6 +26,13 @@ public sealed partial class GarbageCollector(
 
     public Result Collect()
     {
+        if (metadata.Quarantined is { Count: > 0 } quarantined)
+        {
+            // A lost image row may have referenced any blob or snapshot; nothing can be proven unused until an
+            // operator has dealt with the quarantined rows.
+            LogKeptForQuarantine(quarantined.Count, string.Join(", ", quarantined.Take(3).Select(q => $"{q.Source} {q.Id}")));
+            return new Result(0, 0);
+        }
         lock (leases.Gate)
         {
             IReadOnlySet<string> leased = leases.Snapshot();
@@ -107,6 +114,9 @@ public sealed partial class GarbageCollector(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Kind} {Id}: {Reason}")]
     private partial void LogDeleteFailed(string kind, string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Image garbage collection deletes nothing: the image metadata database has {Count} quarantined entries ({First}); clear them once handled (DELETE FROM quarantine)")]
+    private partial void LogKeptForQuarantine(int count, string first);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping every snapshot: the runtime could not say which ones containers use ({Reason})")]
     private partial void LogRuntimeUsageFailed(string reason);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crisp.ImageService.Api;
 using Crisp.Interop;
 using Microsoft.Data.Sqlite;
@@ -15,35 +16,86 @@ public sealed partial class MetadataStore : IDisposable
 {
     private const int SchemaVersion = 1;
 
-    private readonly SqliteConnection _connection;
+    private readonly string _databasePath;
+    private SqliteConnection _connection = null!;
     private readonly ILogger<MetadataStore> _logger;
+    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Row> _images = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _tags = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _repoDigests = new(StringComparer.Ordinal);
+    private readonly List<QuarantinedRow> _quarantined = [];
     private Dictionary<string, StoredImage> _view = new(StringComparer.Ordinal);
 
     private sealed record Row(
         string Id, string ConfigJson, ImageConfig Config, long Size, string ManifestDigest, string? UserSpecified,
         bool Pinned, IReadOnlyList<string> ChainIds, IReadOnlyList<string> DiffIds, DateTimeOffset Created);
 
-    public MetadataStore(string databasePath, ILogger<MetadataStore> logger)
+    public MetadataStore(string databasePath, ILogger<MetadataStore> logger, TimeProvider? time = null)
     {
         _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _databasePath = databasePath;
         OwnedDirectory.CreateIfMissing(Path.GetDirectoryName(Path.GetFullPath(databasePath))!, FileModes.PrivateDirectory);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        _connection = OpenAndLoad();
+    }
+
+    /// <summary>Where an unusable database file was moved at this start, or null.</summary>
+    public string? SetAsideDatabase { get; private set; }
+
+    /// <summary>
+    /// Rows moved aside as unreadable (this start or earlier, until an operator clears the table), and a set-aside
+    /// file. While any exists, garbage collection cannot tell what the lost images referenced.
+    /// </summary>
+    public IReadOnlyList<QuarantinedRow> Quarantined
+    {
+        get { lock (_gate) return [.. _quarantined]; }
+    }
+
+    private SqliteConnection OpenAndLoad()
+    {
+        try
         {
-            DataSource = databasePath,
+            Open();
+            CreateSchema();
+            Load();
+            return _connection;
+        }
+        catch (Exception ex) when (DamagedDatabase.IsDamage(ex))
+        {
+            _connection?.Dispose();
+            _images.Clear();
+            _tags.Clear();
+            _repoDigests.Clear();
+            _quarantined.Clear();
+            DateTimeOffset now = _time.GetUtcNow();
+            string aside = DamagedDatabase.SetAside(_databasePath, now);
+            LogDatabaseSetAside(_databasePath, aside, ex.Message);
+            _connection = Open();
+            CreateSchema();
+            Load();
+            _quarantined.Add(Quarantine.RecordSetAside(_connection, aside,
+                $"{_databasePath} was unusable ({ex.Message}); started with a fresh one: images must be pulled again", now));
+            SetAsideDatabase = aside;
+            return _connection;
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = _databasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
         }.ToString());
-        _connection.Open();
+        connection.Open();
+        _connection = connection;
         Execute("PRAGMA journal_mode=WAL;");
-        OwnedFile.RestrictSqliteDatabase(databasePath);
+        OwnedFile.RestrictSqliteDatabase(_databasePath);
         Execute("PRAGMA synchronous=FULL;");
         Execute("PRAGMA foreign_keys=ON;");
-        CreateSchema();
-        Load();
+        return connection;
     }
 
     public IReadOnlyCollection<StoredImage> List()
@@ -209,7 +261,12 @@ public sealed partial class MetadataStore : IDisposable
             CREATE TABLE IF NOT EXISTS repo_digests(
                 name TEXT PRIMARY KEY,
                 image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);
-            """);
+            """ + Quarantine.CreateTable);
+        DamagedDatabase.RequireColumns(_connection, "images", "id", "config_json", "size", "manifest_digest", "user_specified", "pinned", "created_unix_ms");
+        DamagedDatabase.RequireColumns(_connection, "layers", "image_id", "position", "chain_id", "diff_id");
+        DamagedDatabase.RequireColumns(_connection, "tags", "name", "image_id");
+        DamagedDatabase.RequireColumns(_connection, "repo_digests", "name", "image_id");
+        DamagedDatabase.RequireColumns(_connection, "quarantine", "source", "id", "reason", "raw", "quarantined_unix_ms");
         using SqliteCommand version = _connection.CreateCommand();
         version.CommandText = "SELECT version FROM schema_version LIMIT 1";
         object? current = version.ExecuteScalar();
@@ -224,57 +281,136 @@ public sealed partial class MetadataStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads every image it can. An image row, or one of its layer rows, that cannot be read (wrong type, NULL, bad
+    /// JSON, a chain that does not match the config's diff ids) is moved to the quarantine table with its layers,
+    /// tags and digests kept in the entry; an unreadable tag or digest row is quarantined on its own.
+    /// </summary>
     private void Load()
     {
+        _quarantined.AddRange(Quarantine.ReadAll(_connection));
         var layers = new Dictionary<string, SortedList<long, (string Chain, string Diff)>>(StringComparer.Ordinal);
+        var damagedLayers = new Dictionary<string, string>(StringComparer.Ordinal);
         using (SqliteCommand command = _connection.CreateCommand())
         {
             command.CommandText = "SELECT image_id, position, chain_id, diff_id FROM layers";
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read())
             {
-                string id = reader.GetString(0);
-                if (!layers.TryGetValue(id, out var list)) layers[id] = list = [];
-                list[reader.GetInt64(1)] = (reader.GetString(2), reader.GetString(3));
+                string id = reader.IsDBNull(0) ? "" : Convert.ToString(reader.GetValue(0), CultureInfo.InvariantCulture) ?? "";
+                try
+                {
+                    long position = Integer(reader, 1, "layers.position");
+                    if (!layers.TryGetValue(id, out var list)) layers[id] = list = [];
+                    if (!list.TryAdd(position, (Digest(reader, 2, "layers.chain_id"), Digest(reader, 3, "layers.diff_id"))))
+                        throw new FormatException($"layer position {position} appears twice");
+                }
+                catch (FormatException ex)
+                {
+                    damagedLayers.TryAdd(id, ex.Message);
+                }
             }
         }
+        var unreadable = new List<(long RowId, string Id, string Reason)>();
         using (SqliteCommand command = _connection.CreateCommand())
         {
-            command.CommandText = "SELECT id, config_json, size, manifest_digest, user_specified, pinned, created_unix_ms FROM images";
+            command.CommandText = "SELECT rowid, id, config_json, size, manifest_digest, user_specified, pinned, created_unix_ms FROM images";
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read())
             {
-                string id = reader.GetString(0);
-                string json = reader.GetString(1);
-                ImageConfig config;
+                long rowId = reader.GetInt64(0);
+                string id = reader.IsDBNull(1) ? "" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture) ?? "";
                 try
                 {
-                    config = ImageConfigDocument.Parse(json, id).Config;
+                    _images[id] = ReadImage(reader, id, layers.GetValueOrDefault(id), damagedLayers.GetValueOrDefault(id));
                 }
-                catch (ImageServiceException ex)
+                catch (Exception ex) when (ex is FormatException or ImageServiceException or ArgumentException)
                 {
-                    LogUnreadableImage(id, ex.Message);
-                    continue;
+                    unreadable.Add((rowId, id, ex.Message));
                 }
-                var chain = layers.GetValueOrDefault(id);
-                _images[id] = new Row(id, json, config, reader.GetInt64(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.GetInt64(5) != 0, chain?.Values.Select(l => l.Chain).ToList() ?? [], chain?.Values.Select(l => l.Diff).ToList() ?? [],
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)));
             }
         }
-        LoadMap("SELECT name, image_id FROM tags", _tags);
-        LoadMap("SELECT name, image_id FROM repo_digests", _repoDigests);
+        foreach ((long rowId, string id, string reason) in unreadable)
+        {
+            // The layers, tags and digests would go with the row (ON DELETE CASCADE): keep them in the entry.
+            const string related =
+                "json_object('layers', (SELECT json_group_array(json_object('position', quote(position), 'chain_id', quote(chain_id), 'diff_id', quote(diff_id))) FROM layers WHERE image_id = images.id), " +
+                "'tags', (SELECT json_group_array(quote(name)) FROM tags WHERE image_id = images.id), " +
+                "'repo_digests', (SELECT json_group_array(quote(name)) FROM repo_digests WHERE image_id = images.id))";
+            _quarantined.Add(Quarantine.Move(_connection, "images", rowId, id, reason, _time.GetUtcNow(), related));
+            LogUnreadableImage(id, reason);
+        }
+        LoadMap("tags", _tags);
+        LoadMap("repo_digests", _repoDigests);
         RebuildView();
     }
 
-    private void LoadMap(string query, Dictionary<string, string> map)
+    private static Row ReadImage(SqliteDataReader reader, string id, SortedList<long, (string Chain, string Diff)>? chain, string? layerDamage)
     {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = query;
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
+        if (!References.Digests.IsValid(id)) throw new FormatException($"image id \"{id}\" is not a sha256 digest");
+        if (layerDamage is not null) throw new FormatException($"a layer row is unreadable: {layerDamage}");
+        string json = Text(reader, 2, "images.config_json");
+        ImageConfigDocument document = ImageConfigDocument.Parse(json, id);
+        var chainIds = chain?.Values.Select(l => l.Chain).ToList() ?? [];
+        var diffIds = chain?.Values.Select(l => l.Diff).ToList() ?? [];
+        if (!diffIds.SequenceEqual(document.DiffIds))
+            throw new FormatException($"its {diffIds.Count} layer rows do not match the {document.DiffIds.Count} diff ids of its config");
+        long size = Integer(reader, 3, "images.size");
+        if (size < 0) throw new FormatException($"images.size is negative ({size})");
+        string manifest = Digest(reader, 4, "images.manifest_digest");
+        string? userSpecified = reader.IsDBNull(5) ? null : Text(reader, 5, "images.user_specified");
+        long pinned = Integer(reader, 6, "images.pinned");
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(Integer(reader, 7, "images.created_unix_ms"));
+        return new Row(id, json, document.Config, size, manifest, userSpecified, pinned != 0, chainIds, diffIds, created);
+    }
+
+    private static string Text(SqliteDataReader reader, int ordinal, string column) => reader.GetValue(ordinal) switch
+    {
+        string text => text,
+        DBNull => throw new FormatException($"{column} is NULL"),
+        var other => throw new FormatException($"{column} is {other.GetType().Name}, not text"),
+    };
+
+    // SQLite converts text to 0 when asked for an integer; a number stored as text is damage, not zero.
+    private static long Integer(SqliteDataReader reader, int ordinal, string column) => reader.GetValue(ordinal) switch
+    {
+        long number => number,
+        DBNull => throw new FormatException($"{column} is NULL"),
+        var other => throw new FormatException($"{column} is {other.GetType().Name}, not an integer"),
+    };
+
+    private static string Digest(SqliteDataReader reader, int ordinal, string column)
+    {
+        string value = Text(reader, ordinal, column);
+        return References.Digests.IsValid(value) ? value : throw new FormatException($"{column} \"{value}\" is not a sha256 digest");
+    }
+
+    private void LoadMap(string table, Dictionary<string, string> map)
+    {
+        var unreadable = new List<(long RowId, string Name, string Reason)>();
+        using (SqliteCommand command = _connection.CreateCommand())
         {
-            if (_images.ContainsKey(reader.GetString(1))) map[reader.GetString(0)] = reader.GetString(1);
+            command.CommandText = $"SELECT rowid, name, image_id FROM {table}";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                string name = reader.IsDBNull(1) ? "" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture) ?? "";
+                try
+                {
+                    string imageId = Text(reader, 2, $"{table}.image_id");
+                    if (_images.ContainsKey(Text(reader, 1, $"{table}.name") is { Length: > 0 } ? imageId : throw new FormatException($"{table}.name is empty")))
+                        map[name] = imageId;
+                }
+                catch (FormatException ex)
+                {
+                    unreadable.Add((reader.GetInt64(0), name, ex.Message));
+                }
+            }
+        }
+        foreach ((long rowId, string name, string reason) in unreadable)
+        {
+            _quarantined.Add(Quarantine.Move(_connection, table, rowId, name, reason, _time.GetUtcNow()));
+            LogUnreadableImage(name, reason);
         }
     }
 
@@ -287,6 +423,9 @@ public sealed partial class MetadataStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring image {Id} in the metadata database: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Image metadata row {Id} is unreadable ({Reason}); moved to the quarantine table and not served")]
     private partial void LogUnreadableImage(string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Image metadata database {Path} is unusable ({Reason}); moved it to {Aside} and starting with a fresh one")]
+    private partial void LogDatabaseSetAside(string path, string aside, string reason);
 }

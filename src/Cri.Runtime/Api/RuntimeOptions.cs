@@ -22,6 +22,8 @@ public sealed class RuntimeOptions
     /// <summary>"cgroupfs" or "systemd".</summary>
     public string CgroupDriver { get; set; } = "cgroupfs";
     public string ConmonPath { get; set; } = "conmon";
+    /// <summary>Prefixes of runtime-interpreted annotations (run.oci.*, org.systemd.property.*) allowed into config.json.</summary>
+    public List<string> AllowedAnnotations { get; set; } = [];
     public string CniConfDir { get; set; } = "/etc/cni/net.d";
     public List<string> CniBinDirs { get; set; } = ["/usr/lib/cni", "/opt/cni/bin"];
     /// <summary>Write a bridge conflist into an empty CniConfDir at start.</summary>

@@ -30,6 +30,7 @@ public sealed partial class ContainerCreator
     private readonly ContainerTeardown _teardown;
     private readonly ContainerEventPublisher _events;
     private readonly ILogger<ContainerCreator> _logger;
+    private readonly IReadOnlyList<string> _allowedAnnotations;
     // Container names are reserved under this lock so two concurrent creates cannot both win.
     private readonly SemaphoreSlim _nameLock = new(1, 1);
 
@@ -44,8 +45,11 @@ public sealed partial class ContainerCreator
         HostFeatures host,
         ContainerTeardown teardown,
         ContainerEventPublisher events,
-        ILogger<ContainerCreator> logger)
+        ILogger<ContainerCreator> logger,
+        RuntimeOptions? options = null)
     {
+        // Without options (tests) no runtime-interpreted annotation is allowed: the safe default.
+        _allowedAnnotations = options?.AllowedAnnotations ?? [];
         _layout = layout;
         _store = store;
         _locks = locks;
@@ -175,7 +179,9 @@ public sealed partial class ContainerCreator
             SupportsRecursiveReadOnly = handler.Availability.SupportsRecursiveReadOnlyMounts,
             SandboxId = sandbox.Id,
             ResolveTargetPidNamespace = targetId => TargetPidNamespace(targetId, sandbox.Id),
+            AllowedAnnotationPrefixes = _allowedAnnotations,
         });
+        foreach (var ignored in generated.IgnoredRequests) Log.RequestIgnored(_logger, record.Id, ignored);
         record.SpecJson = generated.Spec.ToJson();
         record.User = generated.User;
         await OwnedFile.WriteTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, FileModes.PrivateFile, cancellationToken);
@@ -213,6 +219,9 @@ public sealed partial class ContainerCreator
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId}: not applied: {Request}")]
+        public static partial void RequestIgnored(ILogger logger, string containerId, string request);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Creating container {ContainerId} ({Name}) in pod sandbox {SandboxId} failed; rolling back")]
         public static partial void ContainerCreateFailed(ILogger logger, Exception exception, string containerId, string name, string sandboxId);
 

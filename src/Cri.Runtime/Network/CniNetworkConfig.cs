@@ -68,9 +68,8 @@ public sealed class CniNetworkConfig
 
     private static void ValidateType(string type)
     {
-        // The type names a binary in the plugin dirs; a path would let a config run anything on the host.
-        if (type.Length == 0 || type.Contains('/') || type is "." or "..")
-            throw new FormatException($"plugin type \"{type}\" is not a plain binary name");
+        if (CniPluginType.Problem(type) is { } problem)
+            throw new FormatException($"plugin type \"{type.Replace("\0", "\\0", StringComparison.Ordinal)}\" is not a plain binary name: it {problem}");
     }
 
     private static string? StringOf(JsonObject o, string key) =>

@@ -15,14 +15,20 @@ public sealed class CniPluginExecutor(IReadOnlyList<string> binDirs)
 
     public IReadOnlyList<string> BinDirs => binDirs;
 
-    public string Find(string pluginType, string command) =>
-        TryFind(pluginType)
-        ?? throw new CniPluginException(pluginType, command, $"failed to find plugin \"{pluginType}\" in path [{string.Join(" ", binDirs)}]");
+    public string Find(string pluginType, string command)
+    {
+        // Configs are checked when parsed; this guards every other way a type can arrive (cache, callers).
+        if (CniPluginType.Problem(pluginType) is { } problem)
+            throw new CniPluginException(pluginType, command, $"plugin type is not a bare binary name: it {problem}");
+        return TryFind(pluginType)
+            ?? throw new CniPluginException(pluginType, command, $"failed to find plugin \"{pluginType}\" in path [{string.Join(" ", binDirs)}]");
+    }
 
     public bool Exists(string pluginType) => TryFind(pluginType) is not null;
 
     private string? TryFind(string pluginType)
     {
+        if (CniPluginType.Problem(pluginType) is not null) return null;
         foreach (var dir in binDirs)
         {
             var path = Path.Combine(dir, pluginType);

@@ -81,10 +81,10 @@ public static class ContainerSpecGenerator
             // With the host's UTS namespace runc refuses to set a hostname.
             Hostname = sharesHostUts || string.IsNullOrEmpty(podHostname) ? null : podHostname,
             Mounts = mounts,
-            Annotations = Annotations(context, options),
+            Annotations = Annotations(context, options, out var droppedAnnotations),
             Linux = linux,
         };
-        return new GeneratedContainerSpec(spec, user) { IgnoredRequests = IgnoredRequests(sc, context.Host, privileged) };
+        return new GeneratedContainerSpec(spec, user) { IgnoredRequests = [.. IgnoredRequests(sc, context.Host, privileged), .. droppedAnnotations] };
     }
 
     /// <summary>containerd's defaults: kernel interfaces that leak host information or allow host changes.</summary>
@@ -170,14 +170,13 @@ public static class ContainerSpecGenerator
         return string.Join(':', options.User, options.Role, options.Type, options.Level).TrimEnd(':');
     }
 
-    private static Dictionary<string, string> Annotations(ContainerSpecContext context, ContainerSpecOptions options)
+    private static Dictionary<string, string> Annotations(ContainerSpecContext context, ContainerSpecOptions options, out List<string> dropped)
     {
-        var annotations = new Dictionary<string, string>(context.Config.Annotations, StringComparer.Ordinal)
-        {
-            [SpecAnnotations.ContainerType] = SpecAnnotations.ContainerTypeContainer,
-            [SpecAnnotations.ContainerName] = context.Config.Metadata?.Name ?? "",
-            [SpecAnnotations.ImageName] = ImageName(context),
-        };
+        dropped = [];
+        var annotations = SpecAnnotations.Admit(context.Config.Annotations, options.AllowedAnnotationPrefixes, dropped);
+        annotations[SpecAnnotations.ContainerType] = SpecAnnotations.ContainerTypeContainer;
+        annotations[SpecAnnotations.ContainerName] = context.Config.Metadata?.Name ?? "";
+        annotations[SpecAnnotations.ImageName] = ImageName(context);
         if (options.SandboxId is { Length: > 0 } sandboxId) annotations[SpecAnnotations.SandboxId] = sandboxId;
         if (context.Sandbox.Metadata is { } pod)
         {

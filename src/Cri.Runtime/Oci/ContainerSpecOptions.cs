@@ -37,6 +37,12 @@ public sealed record ContainerSpecOptions
     /// <summary>The pod sandbox id, written as the io.kubernetes.cri.sandbox-id annotation when known.</summary>
     public string? SandboxId { get; init; }
 
+    /// <summary>
+    /// Annotation prefixes the OCI runtime may see although it interprets them (runtime.allowed_annotations); see
+    /// <see cref="SpecAnnotations.Admit"/>. Empty: every interpreted annotation is dropped.
+    /// </summary>
+    public IReadOnlyList<string> AllowedAnnotationPrefixes { get; init; } = [];
+
     /// <summary>Host /dev, enumerated for privileged containers.</summary>
     public string HostDevPath { get; init; } = "/dev";
 }

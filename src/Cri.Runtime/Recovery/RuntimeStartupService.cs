@@ -9,7 +9,8 @@ namespace Crisp.Runtime.Recovery;
 
 /// <summary>
 /// Runs once when crispd starts, before the gRPC server serves: probes the runtime handlers, reconciles the state
-/// store with the host (see <see cref="RecoveryService.RecoverAsync"/>), then starts watching conmon exit files
+/// store with the host (after rebuilding it from disk when its database was unusable; see
+/// <see cref="DiskStateRebuilder"/>) (see <see cref="RecoveryService.RecoverAsync"/>), then starts watching conmon exit files
 /// (and the persist-dir backstop poll) until the host stops.
 /// </summary>
 public sealed class RuntimeStartupService : IHostedService, IDisposable
@@ -18,24 +19,31 @@ public sealed class RuntimeStartupService : IHostedService, IDisposable
     private readonly RecoveryService _recovery;
     private readonly ExitWatcher _watcher;
     private readonly ContainerExits _exits;
+    private readonly StateStore _store;
+    private readonly DiskStateRebuilder _rebuilder;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _exitPoll;
 
     public RuntimeStartupService(
-        RuntimeHandlerRegistry handlers, RecoveryService recovery, ExitWatcher watcher, ContainerExits exits, IStateStore store, IImageManager images)
+        RuntimeHandlerRegistry handlers, RecoveryService recovery, ExitWatcher watcher, ContainerExits exits, StateStore store, IImageManager images,
+        DiskStateRebuilder rebuilder)
     {
+        _store = store;
+        _rebuilder = rebuilder;
         _handlers = handlers;
         _recovery = recovery;
         _watcher = watcher;
         _exits = exits;
         // Registered when the host is built, before anything is served: image removal and GC must never delete
-        // a layer snapshot that a container's rootfs uses.
-        images.RegisterSnapshotUsage(() => store.Containers.SelectMany(c => c.LayerDirs).ToHashSet(StringComparer.Ordinal));
+        // a layer snapshot that a container's rootfs uses (nor any while a quarantined record could name one).
+        images.RegisterSnapshotUsage(store.LayerDirsInUse);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(_handlers.All.OfType<OciRuntimeHandler>().Select(h => h.ProbeAsync(cancellationToken)));
+        // A database set aside as unusable left the store empty: first take back what the host still proves.
+        if (_store.SetAsideDatabase is not null) await _rebuilder.RebuildAsync(cancellationToken);
         await _recovery.RecoverAsync(cancellationToken);
         _watcher.Start();
         _exitPoll = Task.Run(() => _exits.PollExitsAsync(_stopping.Token), CancellationToken.None);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Crisp.ImageService.Metadata;
 using Crisp.Interop;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -11,23 +13,32 @@ namespace Crisp.Runtime.State;
 /// Every sandbox and container record, in memory for fast reads and in SQLite (WAL) for durability.
 /// Callers persist a record BEFORE performing the effect it describes, so recovery after a kill -9
 /// can tell half-done work (Creating/Removing) from finished work.
+/// A row that cannot be read is moved to the quarantine table (and reported) instead of stopping the daemon; a file
+/// that is not a usable database at all is set aside and replaced by a fresh one, which recovery then refills from
+/// what is on disk (<see cref="Recovery.DiskStateRebuilder"/>).
 /// </summary>
-public sealed class StateStore : IStateStore, IDisposable
+public sealed partial class StateStore : IStateStore, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
     {
-        Converters = { new ProtobufJsonConverterFactory(), new JsonStringEnumConverter() },
+        // Records are always written with every non-nullable member set and enums as names, so anything else read
+        // back is damage, not an older format.
+        RespectNullableAnnotations = true,
+        Converters = { new ProtobufJsonConverterFactory(), new JsonStringEnumConverter(allowIntegerValues: false) },
     };
 
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
+    private readonly List<QuarantinedRow> _quarantined = [];
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger<StateStore> _logger;
+    private readonly TimeProvider _time;
 
-    public StateStore(string databasePath, ILogger<StateStore> logger)
+    public StateStore(string databasePath, ILogger<StateStore> logger, TimeProvider? time = null)
     {
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         OwnedDirectory.CreateIfMissing(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(databasePath))!, FileModes.PrivateDirectory);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -35,8 +46,38 @@ public sealed class StateStore : IStateStore, IDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
         }.ToString();
-        Initialise();
+        try
+        {
+            Initialise();
+        }
+        catch (Exception ex) when (DamagedDatabase.IsDamage(ex))
+        {
+            ReplaceDamagedDatabase(databasePath, ex);
+        }
         OwnedFile.RestrictSqliteDatabase(databasePath);
+    }
+
+    /// <summary>Where the unusable database file was moved at this start, or null: recovery must then rebuild records from disk.</summary>
+    public string? SetAsideDatabase { get; private set; }
+
+    /// <summary>Rows moved aside as unreadable (this start or earlier, until an operator clears the table), and a set-aside file.</summary>
+    public IReadOnlyList<QuarantinedRow> Quarantined
+    {
+        get { lock (_quarantined) return [.. _quarantined]; }
+    }
+
+    /// <summary>
+    /// The image layer directories containers use. Throws while anything is quarantined: a container whose record
+    /// cannot be read may use any snapshot, so no snapshot can be proven unused.
+    /// </summary>
+    public IReadOnlySet<string> LayerDirsInUse()
+    {
+        var quarantined = Quarantined;
+        if (quarantined.Count > 0)
+            throw new InvalidOperationException(
+                $"the runtime state database has {quarantined.Count} quarantined entr{(quarantined.Count == 1 ? "y" : "ies")} " +
+                $"({string.Join(", ", quarantined.Take(3).Select(q => $"{q.Source} {q.Id}"))}); the containers they describe may use any snapshot");
+        return _containers.Values.SelectMany(c => c.LayerDirs).ToHashSet(StringComparer.Ordinal);
     }
 
     public IReadOnlyList<SandboxRecord> Sandboxes => _sandboxes.Values.ToArray();
@@ -105,32 +146,103 @@ public sealed class StateStore : IStateStore, IDisposable
             create.CommandText =
                 "CREATE TABLE IF NOT EXISTS sandboxes(id TEXT PRIMARY KEY, doc TEXT NOT NULL);" +
                 "CREATE TABLE IF NOT EXISTS containers(id TEXT PRIMARY KEY, sandbox_id TEXT NOT NULL, doc TEXT NOT NULL);" +
-                "CREATE INDEX IF NOT EXISTS containers_by_sandbox ON containers(sandbox_id);";
+                Quarantine.CreateTable;
             create.ExecuteNonQuery();
         }
-        Load(connection, "SELECT id, doc FROM sandboxes", (id, doc) =>
-            _sandboxes[id] = JsonSerializer.Deserialize<SandboxRecord>(doc, Json)!);
-        Load(connection, "SELECT id, doc FROM containers", (id, doc) =>
-            _containers[id] = JsonSerializer.Deserialize<ContainerRecord>(doc, Json)!);
+        DamagedDatabase.RequireColumns(connection, "sandboxes", "id", "doc");
+        DamagedDatabase.RequireColumns(connection, "containers", "id", "sandbox_id", "doc");
+        DamagedDatabase.RequireColumns(connection, "quarantine", "source", "id", "reason", "raw", "quarantined_unix_ms");
+        using (var index = connection.CreateCommand())
+        {
+            index.CommandText = "CREATE INDEX IF NOT EXISTS containers_by_sandbox ON containers(sandbox_id);";
+            index.ExecuteNonQuery();
+        }
+        lock (_quarantined) _quarantined.AddRange(Quarantine.ReadAll(connection));
+        Load(connection, "sandboxes", ParseSandbox, record => _sandboxes[record.Id] = record);
+        Load(connection, "containers", ParseContainer, record => _containers[record.Id] = record);
     }
 
-    private void Load(SqliteConnection connection, string sql, Action<string, string> add)
+    private void ReplaceDamagedDatabase(string databasePath, Exception damage)
     {
-        using var query = connection.CreateCommand();
-        query.CommandText = sql;
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
+        _sandboxes.Clear();
+        _containers.Clear();
+        lock (_quarantined) _quarantined.Clear();
+        using (var pooled = new SqliteConnection(_connectionString)) SqliteConnection.ClearPool(pooled);
+        var now = _time.GetUtcNow();
+        var aside = DamagedDatabase.SetAside(databasePath, now);
+        LogDatabaseSetAside(databasePath, aside, damage.Message);
+        Initialise();
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        var entry = Quarantine.RecordSetAside(connection, aside,
+            $"{databasePath} was unusable ({damage.Message}); crispd started with a fresh database and rebuilt the records it could from the bundles and conmon processes on disk",
+            now);
+        lock (_quarantined) _quarantined.Add(entry);
+        SetAsideDatabase = aside;
+    }
+
+    private static SandboxRecord ParseSandbox(string rowId, string doc)
+    {
+        var record = JsonSerializer.Deserialize<SandboxRecord>(doc, Json) ?? throw new FormatException("doc is JSON null");
+        RequireOwnId(rowId, record.Id);
+        if (!Enum.IsDefined(record.Phase)) throw new FormatException($"unknown phase {record.Phase}");
+        if (record.Config.Metadata is null) throw new FormatException("config has no metadata");
+        return record;
+    }
+
+    private static ContainerRecord ParseContainer(string rowId, string doc)
+    {
+        var record = JsonSerializer.Deserialize<ContainerRecord>(doc, Json) ?? throw new FormatException("doc is JSON null");
+        RequireOwnId(rowId, record.Id);
+        if (!Enum.IsDefined(record.Phase)) throw new FormatException($"unknown phase {record.Phase}");
+        if (record.Config.Metadata is null) throw new FormatException("config has no metadata");
+        ObjectIds.RequireFileNameSafe(record.SandboxId, "SandboxId");
+        return record;
+    }
+
+    /// <summary>Ids name directories and runc containers: one that differs from its row, or holds a path, is damage.</summary>
+    private static void RequireOwnId(string rowId, string recordId)
+    {
+        if (recordId != rowId) throw new FormatException($"doc names id \"{recordId}\", the row \"{rowId}\"");
+        ObjectIds.RequireFileNameSafe(recordId, "Id");
+    }
+
+    /// <summary>
+    /// Loads every row it can; any row that fails to parse (JSON, base64, protobuf, enum, number, null, type, id) is
+    /// moved to the quarantine table with its reason, so the daemon starts with everything else and says what it lost.
+    /// </summary>
+    private void Load<T>(SqliteConnection connection, string table, Func<string, string, T> parse, Action<T> add)
+    {
+        var unreadable = new List<(long RowId, string Id, string Reason)>();
+        using (var query = connection.CreateCommand())
         {
-            var id = reader.GetString(0);
-            try
+            query.CommandText = $"SELECT rowid, id, doc FROM {table}";
+            using var reader = query.ExecuteReader();
+            while (reader.Read())
             {
-                add(id, reader.GetString(1));
+                var rowId = reader.GetInt64(0);
+                var id = reader.IsDBNull(1) ? "" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture) ?? "";
+                try
+                {
+                    var doc = reader.GetValue(2) switch
+                    {
+                        string text => text,
+                        DBNull => throw new FormatException("doc is NULL"),
+                        var other => throw new FormatException($"doc is {other.GetType().Name}, not text"),
+                    };
+                    add(parse(id, doc));
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    unreadable.Add((rowId, id, $"{ex.GetType().Name}: {ex.Message}"));
+                }
             }
-            catch (JsonException ex)
-            {
-                // A record this build cannot read is kept in the database (a newer crisp may) but not served.
-                _logger.LogError(ex, "State record {Id} is unreadable and is ignored", id);
-            }
+        }
+        foreach (var (rowId, id, reason) in unreadable)
+        {
+            var entry = Quarantine.Move(connection, table, rowId, id, reason, _time.GetUtcNow());
+            lock (_quarantined) _quarantined.Add(entry);
+            LogRowQuarantined(table, id, reason);
         }
     }
 
@@ -158,4 +270,10 @@ public sealed class StateStore : IStateStore, IDisposable
         _writeLock.Dispose();
         SqliteConnection.ClearAllPools();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "State row {Table} {Id} is unreadable ({Reason}); moved to the quarantine table and not served")]
+    private partial void LogRowQuarantined(string table, string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "State database {Path} is unusable ({Reason}); moved it to {Aside} and starting with a fresh one rebuilt from disk")]
+    private partial void LogDatabaseSetAside(string path, string aside, string reason);
 }

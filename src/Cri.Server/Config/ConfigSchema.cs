@@ -41,6 +41,7 @@ public static class ConfigSchema
         Str("runtime", "default_handler", "Runtime handler used when RunPodSandbox names none.", c => c.RuntimeDefaultHandler, (c, v) => c.RuntimeDefaultHandler = v, NonEmpty),
         Str("runtime", "cgroup_driver", "cgroupfs or systemd.", c => c.RuntimeCgroupDriver, (c, v) => c.RuntimeCgroupDriver = v, OneOf(CgroupDrivers)),
         Str("runtime", "conmon_path", "conmon binary (name looked up on PATH, or absolute path).", c => c.RuntimeConmonPath, (c, v) => c.RuntimeConmonPath = v, NonEmpty),
+        List("runtime", "allowed_annotations", "Prefixes of container annotations the OCI runtime interprets (run.oci.*, org.systemd.property.*) that may reach config.json; others with those prefixes are dropped.", c => c.RuntimeAllowedAnnotations, (c, v) => c.RuntimeAllowedAnnotations = v, NoneEmpty),
 
         Str("image", "registries_conf", "containers-registries.conf v2 file (shared with skopeo, podman, CRI-O).", c => c.ImageRegistriesConf, (c, v) => c.ImageRegistriesConf = v, AbsolutePath),
         Str("image", "registries_conf_dir", "Drop-in directory of registries.conf files, read in lexical order.", c => c.ImageRegistriesConfDir, (c, v) => c.ImageRegistriesConfDir = v, AbsolutePath),
@@ -84,6 +85,9 @@ public static class ConfigSchema
         values.Select(AbsolutePath).FirstOrDefault(e => e is not null);
 
     private static string? NonEmpty(string value) => value.Length > 0 ? null : "must not be empty";
+
+    private static string? NoneEmpty(List<string> values) =>
+        values.Any(v => v.Length == 0) ? "must not contain an empty prefix" : null;
 
     private static Func<string, string?> OneOf(string[] allowed) => value =>
         allowed.Contains(value) ? null : $"must be one of {string.Join(", ", allowed)}, got \"{value}\"";

@@ -20,6 +20,7 @@ public sealed class CrispConfig
     public string RuntimeDefaultHandler { get; set; } = "runc";
     public string RuntimeCgroupDriver { get; set; } = "cgroupfs";
     public string RuntimeConmonPath { get; set; } = "conmon";
+    public List<string> RuntimeAllowedAnnotations { get; set; } = [];
     /// <summary>Handlers from [runtime.handlers.NAME] tables and --runtime-handler flags; empty means "runc, plus crun when installed".</summary>
     public List<HandlerConfig> RuntimeHandlers { get; set; } = [];
 

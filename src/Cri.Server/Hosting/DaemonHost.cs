@@ -145,6 +145,7 @@ public static class DaemonHost
             .ToList(),
         CgroupDriver = config.RuntimeCgroupDriver,
         ConmonPath = config.RuntimeConmonPath,
+        AllowedAnnotations = config.RuntimeAllowedAnnotations,
         CniConfDir = config.NetworkCniConfDir,
         CniBinDirs = config.NetworkCniBinDirs,
         CniWriteDefaultConfig = config.NetworkWriteDefaultCniConfig,

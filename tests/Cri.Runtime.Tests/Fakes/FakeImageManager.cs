@@ -37,4 +37,8 @@ public sealed class FakeImageManager(string layerDir) : IImageManager
     public void RegisterContainerFilesystemUsage(Func<CancellationToken, Task<FilesystemUsage>> provider) { }
 
     public void RegisterSnapshotUsage(Func<IReadOnlySet<string>> layerDirsInUse) { }
+
+    public IReadOnlyList<Crisp.ImageService.Metadata.QuarantinedRow> QuarantinedMetadata => [];
+
+    public string? SetAsideMetadataDatabase => null;
 }

@@ -89,6 +89,7 @@ public sealed class CniNetworkConfigTests
     [InlineData("sub/bridge")]
     [InlineData("..")]
     [InlineData(".")]
+    [InlineData("..bridge")]
     public void Type_that_is_not_a_plain_binary_name_is_refused(string type)
     {
         var conflist = new JsonObject { ["name"] = "n", ["plugins"] = new JsonArray(new JsonObject { ["type"] = type }) }.ToJsonString();
@@ -96,6 +97,18 @@ public sealed class CniNetworkConfigTests
 
         Assert.Contains(type, FormatError(conflist, isList: true));
         Assert.Contains(type, FormatError(conf, isList: false));
+    }
+
+    [Fact]
+    public void Type_with_a_nul_character_is_refused_and_named_visibly()
+    {
+        var conf = new JsonObject { ["name"] = "n", ["type"] = "bridge\0/../sh" }.ToJsonString();
+        var nulOnly = new JsonObject { ["name"] = "n", ["type"] = "bridge\0x" }.ToJsonString();
+
+        Assert.Contains("not a plain binary name", FormatError(conf, isList: false));
+        var error = FormatError(nulOnly, isList: false);
+        Assert.Contains("bridge\\0x", error);
+        Assert.Contains("NUL", error);
     }
 
     [Theory]

@@ -51,6 +51,37 @@ public sealed class CniPluginExecutorTests : IDisposable
         Assert.Contains("[/x/one /x/two]", e.Message);
     }
 
+    [Theory]
+    [InlineData("../outside/p")]
+    [InlineData("..")]
+    [InlineData("p\0")]
+    public void Find_refuses_a_type_that_is_not_a_bare_name_even_when_it_resolves_to_an_executable(string type)
+    {
+        Script("outside", "p", "exit 0");
+        Script("bin", "p", "exit 0");
+        var executor = new CniPluginExecutor([Path.Combine(_root, "bin")]);
+
+        var e = Assert.Throws<CniPluginException>(() => executor.Find(type, "ADD"));
+
+        Assert.Contains("not a bare binary name", e.Message);
+        Assert.False(executor.Exists(type));
+    }
+
+    [Fact]
+    public async Task Exec_refuses_a_plugin_config_whose_type_is_a_path_without_running_it()
+    {
+        var marker = Path.Combine(_root, "ran");
+        var outside = Script("outside", "p", $"touch {marker}");
+        Script("bin", "other", "exit 0");
+        var executor = new CniPluginExecutor([Path.Combine(_root, "bin")]);
+
+        await Assert.ThrowsAsync<CniPluginException>(() =>
+            executor.ExecAsync("ADD", new JsonObject { ["type"] = "../outside/p" }, Invocation, CancellationToken.None));
+
+        Assert.True(File.Exists(outside));
+        Assert.False(File.Exists(marker));
+    }
+
     [Fact]
     public async Task Exec_sends_the_config_on_stdin_and_returns_the_printed_result()
     {

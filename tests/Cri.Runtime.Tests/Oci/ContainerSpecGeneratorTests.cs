@@ -66,6 +66,46 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void AnnotationsTheRuntimeInterpretsAreDroppedUnlessAllowedAndEachDropIsReported()
+    {
+        var config = SpecFixture.Config();
+        config.Annotations["team"] = "blue";
+        config.Annotations["io.kubernetes.container.hash"] = "abc";
+        config.Annotations["run.oci.keep_original_groups"] = "1";
+        config.Annotations["org.systemd.property.CPUQuota"] = "'100%'";
+        config.Annotations["io.crisp.container-id"] = "forged";
+        config.Annotations[SpecAnnotations.SandboxName] = "forged";
+
+        var result = ContainerSpecGenerator.Generate(fixture.Context(config), Options());
+        var annotations = result.Spec.Annotations!;
+
+        Assert.Equal("blue", annotations["team"]);
+        Assert.Equal("abc", annotations["io.kubernetes.container.hash"]);
+        Assert.DoesNotContain("run.oci.keep_original_groups", annotations.Keys);
+        Assert.DoesNotContain("org.systemd.property.CPUQuota", annotations.Keys);
+        Assert.DoesNotContain("io.crisp.container-id", annotations.Keys);
+        Assert.NotEqual("forged", annotations[SpecAnnotations.SandboxName]);
+        Assert.Contains(result.IgnoredRequests, r => r.Contains("run.oci.keep_original_groups") && r.Contains("runtime.allowed_annotations"));
+        Assert.Contains(result.IgnoredRequests, r => r.Contains("org.systemd.property.CPUQuota"));
+        Assert.Contains(result.IgnoredRequests, r => r.Contains("io.crisp.container-id") && r.Contains("reserved"));
+    }
+
+    [Fact]
+    public void AnAllowedPrefixLetsOnlyItsAnnotationsThrough()
+    {
+        var config = SpecFixture.Config();
+        config.Annotations["run.oci.keep_original_groups"] = "1";
+        config.Annotations["run.oci.handler"] = "krun";
+        config.Annotations["org.systemd.property.CPUQuota"] = "'100%'";
+
+        var annotations = Generate(config, options: Options() with { AllowedAnnotationPrefixes = ["run.oci.keep_", "io.kubernetes.cri."] }).Annotations!;
+
+        Assert.Equal("1", annotations["run.oci.keep_original_groups"]);
+        Assert.DoesNotContain("run.oci.handler", annotations.Keys);
+        Assert.DoesNotContain("org.systemd.property.CPUQuota", annotations.Keys);
+    }
+
+    [Fact]
     public void DefaultMaskedAndReadonlyPaths()
     {
         var spec = Generate();

@@ -113,6 +113,22 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Allowed_annotations_default_to_none_and_take_prefixes_from_file_or_flag()
+    {
+        Assert.Empty(LoadWith().RuntimeAllowedAnnotations);
+        Assert.Equal(["run.oci.keep_original_groups"], FromToml("""
+            [runtime]
+            allowed_annotations = ["run.oci.keep_original_groups"]
+            """).RuntimeAllowedAnnotations);
+        Assert.Equal(["org.systemd.property."], LoadWith("--runtime-allowed-annotations", "org.systemd.property.").RuntimeAllowedAnnotations);
+        var error = Assert.Throws<ConfigException>(() => FromToml("""
+            [runtime]
+            allowed_annotations = [""]
+            """));
+        Assert.Contains("runtime.allowed_annotations", error.Message);
+    }
+
+    [Fact]
     public void A_missing_explicit_config_file_is_an_error()
     {
         var error = Assert.Throws<ConfigException>(() =>

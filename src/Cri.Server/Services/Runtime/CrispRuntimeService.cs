@@ -17,7 +17,8 @@ namespace Crisp.Server.Services.Runtime;
 /// answered Unimplemented (with the RPC named) by the generated base class and the interceptor.
 /// </summary>
 public sealed partial class CrispRuntimeService(
-    DaemonContext daemon, ContainerRuntime runtime, RuntimeHandlerRegistry handlers, IImageManager images, StreamingServer streaming)
+    DaemonContext daemon, ContainerRuntime runtime, RuntimeHandlerRegistry handlers, IImageManager images, StreamingServer streaming,
+    Crisp.Runtime.State.StateStore state)
     : RuntimeService.RuntimeServiceBase
 {
     // Handlers use the primary-constructor parameters (daemon, runtime, handlers, images, streaming) directly.

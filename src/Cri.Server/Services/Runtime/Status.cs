@@ -26,6 +26,7 @@ public sealed partial class CrispRuntimeService
             response.Info.Add("config", daemon.ConfigJson);
             response.Info.Add("runtimeHandlers", HandlersJson());
             response.Info.Add("cniconfig", CniJson());
+            response.Info.Add("damagedState", DamagedStateJson());
         }
         return Task.FromResult(response);
     }
@@ -60,6 +61,30 @@ public sealed partial class CrispRuntimeService
             handlers.All.ToDictionary(
                 h => h.Name,
                 h => new Dictionary<string, object?> { ["ready"] = h.Availability.Ready, ["reason"] = h.Availability.Reason }));
+
+    /// <summary>
+    /// What crispd could not read at start: unreadable rows moved to each database's quarantine table and database
+    /// files set aside, so an operator sees the loss (and why image GC deletes nothing) without reading the logs.
+    /// </summary>
+    private string DamagedStateJson()
+    {
+        static object Report(string? setAside, IReadOnlyList<Crisp.ImageService.Metadata.QuarantinedRow> rows) => new Dictionary<string, object?>
+        {
+            ["setAsideDatabase"] = setAside,
+            ["quarantined"] = rows.Select(r => new Dictionary<string, string>
+            {
+                ["source"] = r.Source,
+                ["id"] = r.Id,
+                ["reason"] = r.Reason,
+                ["at"] = r.QuarantinedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            }).ToList(),
+        };
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["runtime"] = Report(state.SetAsideDatabase, state.Quarantined),
+            ["images"] = Report(images.SetAsideMetadataDatabase, images.QuarantinedMetadata),
+        });
+    }
 
     /// <summary>The network new pods get (like containerd's "cniconfig" in `crictl info`).</summary>
     private string CniJson()
