@@ -9,7 +9,7 @@ packages=(
   containernetworking-plugins
   iproute2 iptables util-linux mount procps coreutils
   docker-registry skopeo busybox-static apache2-utils
-  jq curl ca-certificates
+  jq curl ca-certificates sqlite3
 )
 
 missing=()
