@@ -139,7 +139,12 @@ public sealed class CrispDaemon : IAsyncDisposable
         while (true)
         {
             if (_process!.HasExited)
+            {
+                // HasExited can turn true before the asynchronous readers delivered the last lines; WaitForExitAsync
+                // also waits for both redirected streams to reach EOF, so the reason crispd printed is in Output.
+                await _process.WaitForExitAsync();
                 throw new InvalidOperationException($"crispd exited with {_process.ExitCode} before serving:\n{Output}");
+            }
             if (File.Exists(SocketPath))
             {
                 try
