@@ -1,3 +1,4 @@
+using Crisp.TestSupport.Logging;
 using System.Text;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.Manifests;

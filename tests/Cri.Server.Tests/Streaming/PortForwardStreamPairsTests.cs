@@ -1,3 +1,4 @@
+using Crisp.TestSupport.Logging;
 using Crisp.Server.Limits;
 using Crisp.Server.Streaming;
 using Crisp.Server.Streaming.Spdy;

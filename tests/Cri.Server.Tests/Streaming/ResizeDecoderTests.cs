@@ -1,3 +1,4 @@
+using Crisp.TestSupport.Logging;
 using System.Text;
 using System.Threading.Channels;
 using Crisp.Runtime.Streaming;

@@ -1,3 +1,4 @@
+using Crisp.TestSupport.Logging;
 using System.Buffers.Binary;
 using Crisp.Server.Limits;
 using Crisp.Server.Streaming.Spdy;
