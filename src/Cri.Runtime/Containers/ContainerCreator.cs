@@ -45,11 +45,10 @@ public sealed partial class ContainerCreator
         HostFeatures host,
         ContainerTeardown teardown,
         ContainerEventPublisher events,
-        ILogger<ContainerCreator> logger,
-        RuntimeOptions? options = null)
+        RuntimeOptions options,
+        ILogger<ContainerCreator> logger)
     {
-        // Without options (tests) no runtime-interpreted annotation is allowed: the safe default.
-        _allowedAnnotations = options?.AllowedAnnotations ?? [];
+        _allowedAnnotations = options.AllowedAnnotations;
         _layout = layout;
         _store = store;
         _locks = locks;

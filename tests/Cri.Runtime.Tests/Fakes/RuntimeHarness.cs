@@ -44,7 +44,8 @@ public sealed class RuntimeHarness : IDisposable
         var events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
         Exits = new ContainerExits(Store, locks, Watcher, Cgroups, events, NullLogger<ContainerExits>.Instance);
         Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
-        Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events, NullLogger<ContainerCreator>.Instance);
+        Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
+            new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir }, NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
         Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, cpuRates, NullLogger<SandboxService>.Instance);
         Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, NullLogger<RecoveryService>.Instance);
