@@ -11,10 +11,13 @@ public static class Program
     {
         // Before anything is created: whatever gets no explicit mode is root's alone (docs: "Security model").
         Libc.SetUmask(FileModes.DaemonUmask);
+        // Before any child process: runc must not inherit systemd's NOTIFY_SOCKET.
+        var readiness = SystemdReadiness.TakeFromEnvironment();
         CrispConfig config;
+        CommandLine commandLine;
         try
         {
-            var commandLine = ConfigLoader.ParseCommandLine(args);
+            commandLine = ConfigLoader.ParseCommandLine(args);
             if (commandLine.ShowHelp) { Console.Out.Write(ConfigDocumentation.Help()); return 0; }
             if (commandLine.PrintDefaultConfig) { Console.Out.Write(ConfigDocumentation.DefaultToml()); return 0; }
             if (commandLine.ShowVersion) { Console.Out.WriteLine($"crispd {DaemonVersion.Version}"); return 0; }
@@ -47,8 +50,13 @@ public static class Program
             return 1;
         }
 
-        var app = DaemonHost.Build(config);
-        app.Lifetime.ApplicationStarted.Register(() => SocketPreparation.RestrictPermissions(config.GrpcSocket));
+        var app = DaemonHost.Build(config, commandLine, readiness);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            SocketPreparation.RestrictPermissions(config.GrpcSocket);
+            readiness.NotifyReady(config.GrpcSocket, app.Logger);
+        });
+        app.Lifetime.ApplicationStopping.Register(readiness.NotifyStopping);
         await app.RunAsync();
         return 0;
     }

@@ -16,7 +16,8 @@ public sealed class RegistryClient : IDisposable
     /// <summary>An index pointing at an index pointing at... is legal OCI but never useful this deep.</summary>
     private const int MaxIndexDepth = 3;
 
-    private readonly RegistryConfiguration _configuration;
+    // Replaced whole on SIGHUP (an immutable snapshot): a pull in flight keeps the endpoints it resolved with.
+    private volatile RegistryConfiguration _configuration;
     private readonly ILogger<RegistryClient> _logger;
     private readonly RegistryClientOptions _options;
     private readonly TimeProvider _time;
@@ -38,6 +39,9 @@ public sealed class RegistryClient : IDisposable
 
     public RegistryConfiguration Configuration => _configuration;
 
+    /// <summary>Pulls that start after this call use <paramref name="configuration"/> (registries.conf re-read on SIGHUP).</summary>
+    public void UseConfiguration(RegistryConfiguration configuration) => _configuration = configuration;
+
     /// <summary>
     /// Resolves <paramref name="reference"/> to the manifest for <paramref name="platform"/>, trying
     /// registries.conf mirrors in order and then the registry's location. Every manifest fetched
@@ -46,7 +50,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task<ResolvedManifest> ResolveAsync(ImageReference reference, Platform platform, RegistryCredentials? credentials, CancellationToken ct)
     {
-        IReadOnlyList<RegistryEndpoint> endpoints = _configuration.EndpointsFor(reference);
+        IReadOnlyList<RegistryEndpoint> endpoints = Configuration.EndpointsFor(reference);
         for (int i = 0; ; i++)
         {
             RegistryEndpoint endpoint = endpoints[i];

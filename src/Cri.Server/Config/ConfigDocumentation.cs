@@ -110,7 +110,7 @@ public static class ConfigDocumentation
         _ => value.ToString() ?? "",
     };
 
-    private static string FormatFlagValue(object value) => value switch
+    internal static string FormatFlagValue(object value) => value switch
     {
         string s => s.Length == 0 ? "\"\"" : s,
         List<string> list => string.Join(",", list),

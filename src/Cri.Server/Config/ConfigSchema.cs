@@ -59,6 +59,19 @@ public static class ConfigSchema
         Str("tracing", "otlp_endpoint", "OTLP endpoint (http://host:4317) for traces and metrics; empty disables export.", c => c.TracingOtlpEndpoint, (c, v) => c.TracingOtlpEndpoint = v, UriOrEmpty),
     ];
 
+    /// <summary>
+    /// Keys a running crispd takes from crisp.toml on SIGHUP. Every other key is read once at start (it shapes
+    /// listeners, directories or services built then), so a changed value is logged as needing a restart.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ReloadableKeys = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "log_level",
+        "image.registries_conf",
+        "image.registries_conf_dir",
+        "image.max_concurrent_downloads",
+        "image.pull_progress_timeout_seconds",
+    };
+
     /// <summary>The one table whose sub-tables are open-ended: [runtime.handlers.NAME] with path and root.</summary>
     public const string HandlersTable = "runtime.handlers";
     public const string HandlerFlag = "--runtime-handler";

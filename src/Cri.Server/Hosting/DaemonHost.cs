@@ -20,7 +20,7 @@ namespace Crisp.Server.Hosting;
 /// <summary>Wires the daemon: Kestrel on the unix socket, gRPC services, telemetry and the two libraries.</summary>
 public static class DaemonHost
 {
-    public static WebApplication Build(CrispConfig config)
+    public static WebApplication Build(CrispConfig config, CommandLine commandLine, SystemdReadiness readiness)
     {
         // Our own flags were already parsed; do not let the host reinterpret them.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -32,10 +32,13 @@ public static class DaemonHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
-        builder.Logging.SetMinimumLevel(ParseLevel(config.LogLevel));
+        // The level is a switch SIGHUP may turn; the factory's own minimum stays open so the filter decides.
+        var logLevel = new LogLevelSwitch(LogLevelSwitch.Parse(config.LogLevel));
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddFilter((_, _, level) => logLevel.IsEnabled(level));
         // Kestrel and routing chatter is noise at info; keep our own categories at the configured level.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && logLevel.IsEnabled(level));
+        builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Information && logLevel.IsEnabled(level));
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -69,6 +72,10 @@ public static class DaemonHost
         AddTelemetry(builder.Services, config);
 
         builder.Services.AddSingleton(new DaemonContext(config));
+        builder.Services.AddSingleton(logLevel);
+        builder.Services.AddSingleton(commandLine);
+        builder.Services.AddSingleton(readiness);
+        builder.Services.AddHostedService<ReloadOnSighup>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<StreamingRequestCache>();
         builder.Services.AddSingleton(StreamingListenAddress.Parse(config.StreamingAddress));
@@ -150,14 +157,5 @@ public static class DaemonHost
         CniBinDirs = config.NetworkCniBinDirs,
         CniWriteDefaultConfig = config.NetworkWriteDefaultCniConfig,
         MaxResponseBytes = config.GrpcMaxMessageBytes,
-    };
-
-    private static LogLevel ParseLevel(string level) => level switch
-    {
-        "trace" => LogLevel.Trace,
-        "debug" => LogLevel.Debug,
-        "warn" => LogLevel.Warning,
-        "error" => LogLevel.Error,
-        _ => LogLevel.Information,
     };
 }
