@@ -114,6 +114,7 @@ public sealed class CrispDaemon : IAsyncDisposable
         info.ArgumentList.Add("--config");
         info.ArgumentList.Add(ConfigPath);
         foreach (var flag in _options.Flags) info.ArgumentList.Add(flag);
+        foreach (var (name, value) in _options.Environment) info.Environment[name] = value;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -200,6 +201,28 @@ public sealed class CrispDaemon : IAsyncDisposable
     {
         if (_process is { HasExited: false }) await StopAsync();
         await StartProcessAsync();
+    }
+
+    /// <summary>SIGHUP: crispd re-reads its configuration files.</summary>
+    public void Reload() => Signal(_process?.Id ?? throw new InvalidOperationException("never started"), 1);
+
+    /// <summary>Waits until crispd printed <paramref name="text"/> after <paramref name="fromOffset"/> characters of <see cref="Output"/>.</summary>
+    public async Task<string> WaitForOutputAsync(string text, int fromOffset, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var output = Output;
+            var at = output.IndexOf(text, Math.Min(fromOffset, output.Length), StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var end = output.IndexOf('\n', at);
+                return output[(output.LastIndexOf('\n', at) + 1)..(end < 0 ? output.Length : end)];
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"crispd did not print \"{text}\" within {timeout}:\n{output[Math.Min(fromOffset, output.Length)..]}");
+            await Task.Delay(50);
+        }
     }
 
     public int ExitCode => _process?.ExitCode ?? throw new InvalidOperationException("never started");

@@ -27,6 +27,9 @@ public sealed class DaemonOptions
     /// <summary>Socket to serve on; null uses state/crisp.sock under the fixture's directory.</summary>
     public string? SocketPath { get; init; }
 
+    /// <summary>Extra environment variables for crispd (e.g. NOTIFY_SOCKET).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Wait for Version to answer before returning from start.</summary>
     public bool WaitUntilServing { get; init; } = true;
 }
