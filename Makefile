@@ -3,7 +3,19 @@ CONFIGURATION ?= Release
 CRISPD := src/Cri.Server/bin/$(CONFIGURATION)/net10.0/crispd
 ARGS ?=
 
-.PHONY: deps build run test unit integration e2e bench clean
+# Installation (make install / uninstall / release): the files are what `make build` left beside $(CRISPD).
+DESTDIR ?=
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+ARCH := $(shell dpkg --print-architecture 2>/dev/null || uname -m)
+RELEASE := crisp-$(VERSION)-linux-$(ARCH)
+DIST ?= dist
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" UNITDIR="$(UNITDIR)" \
+	CRISPD_DIR="$(dir $(CRISPD))" UNIT_TEMPLATE=packaging/crisp.service.in
+
+.PHONY: deps build run test unit integration e2e bench clean install uninstall release dist
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +49,36 @@ e2e: build
 
 bench: build
 	dotnet bench/Cri.Bench/bin/$(CONFIGURATION)/net10.0/Cri.Bench.dll
+
+# Installs what `make build` produced (it does not build: run it as the user who builds, then install as root):
+# crispd under $(PREFIX)/lib/crisp linked from $(PREFIX)/bin, the systemd unit, and /etc/crisp/crisp.toml from the
+# embedded defaults unless one exists.
+install:
+	$(INSTALL_ENV) packaging/install.sh install
+
+# Removes what install put there and nothing else; an edited crisp.toml stays (as a dpkg conffile).
+uninstall:
+	$(INSTALL_ENV) packaging/install.sh uninstall
+
+# $(DIST)/$(RELEASE).tar.gz and its .sha256 from a fresh build.
+release: build
+	$(MAKE) dist
+
+# Packs the current build: crispd, install.sh, the unit, the default crisp.toml, LICENSE, INSTALL.md, README.md.
+dist:
+	@test -x $(CRISPD) || { echo "no $(CRISPD): run make build first" >&2; exit 1; }
+	rm -rf $(DIST)/$(RELEASE) $(DIST)/$(RELEASE).tar.gz $(DIST)/$(RELEASE).tar.gz.sha256
+	mkdir -p $(DIST)/$(RELEASE)/crispd
+	cp -a $(dir $(CRISPD)). $(DIST)/$(RELEASE)/crispd/
+	cp packaging/install.sh packaging/crisp.service.in $(DIST)/$(RELEASE)/
+	sed -e 's|@BINDIR@|/usr/local/bin|g' packaging/crisp.service.in > $(DIST)/$(RELEASE)/crisp.service
+	$(CRISPD) --print-default-config > $(DIST)/$(RELEASE)/crisp.toml
+	cp packaging/INSTALL.md README.md $(DIST)/$(RELEASE)/
+	@if [ -f LICENSE ]; then cp LICENSE $(DIST)/$(RELEASE)/; else echo "warning: no LICENSE file in the repository; the tarball has none" >&2; fi
+	tar -C $(DIST) --owner=0 --group=0 --sort=name -czf $(DIST)/$(RELEASE).tar.gz $(RELEASE)
+	cd $(DIST) && sha256sum $(RELEASE).tar.gz > $(RELEASE).tar.gz.sha256
+	rm -rf $(DIST)/$(RELEASE)
+	@echo "$(DIST)/$(RELEASE).tar.gz"; cat $(DIST)/$(RELEASE).tar.gz.sha256
 
 clean:
 	dotnet clean Cri.sln -c $(CONFIGURATION) -nologo
