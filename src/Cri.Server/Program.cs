@@ -1,4 +1,5 @@
 using Crisp.Interop;
+using Crisp.Server.Commands;
 using Crisp.Server.Config;
 using Crisp.Server.Hosting;
 using Crisp.Server.Telemetry;
@@ -15,9 +16,10 @@ public static class Program
         var readiness = SystemdReadiness.TakeFromEnvironment();
         CrispConfig config;
         CommandLine commandLine;
+        var check = args.Length > 0 && args[0] == CheckCommand.Name;
         try
         {
-            commandLine = ConfigLoader.ParseCommandLine(args);
+            commandLine = ConfigLoader.ParseCommandLine(check ? args[1..] : args);
             if (commandLine.ShowHelp) { Console.Out.Write(ConfigDocumentation.Help()); return 0; }
             if (commandLine.PrintDefaultConfig) { Console.Out.Write(ConfigDocumentation.DefaultToml()); return 0; }
             if (commandLine.ShowVersion) { Console.Out.WriteLine($"crispd {DaemonVersion.Version}"); return 0; }
@@ -28,6 +30,8 @@ public static class Program
             await Console.Error.WriteLineAsync($"crispd: invalid configuration: {e.Message}");
             return 2;
         }
+
+        if (check) return await CheckCommand.RunAsync(config, Console.Out, CancellationToken.None);
 
         try
         {

@@ -14,6 +14,7 @@ public static class ConfigDocumentation
         sb.AppendLine("crispd — a Kubernetes CRI v1 container runtime");
         sb.AppendLine();
         sb.AppendLine("Usage: crispd [--config PATH] [--KEY VALUE ...]");
+        sb.AppendLine("       crispd check [--config PATH] [--KEY VALUE ...]   check the host's prerequisites; exit 1 when crisp cannot run");
         sb.AppendLine();
         sb.AppendLine($"  --config PATH               TOML config file (default {ConfigLoader.DefaultConfigPath}; absent default file = embedded defaults)");
         sb.AppendLine("  --print-default-config      print the default config as commented TOML and exit");

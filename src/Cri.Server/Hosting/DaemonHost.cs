@@ -142,7 +142,7 @@ public static class DaemonHost
         PinnedImages = config.ImagePinnedImages,
     };
 
-    private static RuntimeOptions RuntimeOptions(CrispConfig config) => new()
+    internal static RuntimeOptions RuntimeOptions(CrispConfig config) => new()
     {
         Root = config.Root,
         StateDir = config.StateDir,

@@ -13,6 +13,9 @@ public static class SocketPreparation
 {
     private const uint SocketFileType = 0xC000;
 
+    /// <summary>sun_path is 108 bytes including the terminating NUL.</summary>
+    private const int MaxSocketPathBytes = 107;
+
     /// <summary>Owner and group may connect (the kubelet runs as root; a node may grant a group).</summary>
     public const uint SocketMode = 0x1B0; // 0660
 
@@ -22,17 +25,24 @@ public static class SocketPreparation
                         ?? throw new InvalidOperationException($"socket path {socketPath} has no directory");
         OwnedDirectory.CreateIfMissing(directory, FileModes.PrivateDirectory);
 
-        var existing = Libc.StatNoFollow(socketPath);
-        if (existing is null) return;
-        if (existing.Value.FileType != SocketFileType)
-            throw new IOException($"socket path {socketPath} holds {Describe(existing.Value)}, not a socket; " +
-                                  "crispd deletes only a stale socket there: remove it yourself or set [grpc] socket to another path");
-
-        if (IsAnswering(socketPath))
-            throw new IOException($"another process (a running crispd?) is already serving {socketPath}; stop it first");
-
+        if (Problem(socketPath) is { } problem) throw new IOException(problem);
         // Nobody answers: a previous crispd died without removing it.
-        File.Delete(socketPath);
+        if (Libc.StatNoFollow(socketPath) is not null) File.Delete(socketPath);
+    }
+
+    /// <summary>Why crispd could not listen on <paramref name="socketPath"/> now, or null (absent, or a stale socket it would replace).</summary>
+    public static string? Problem(string socketPath)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(socketPath) > MaxSocketPathBytes)
+            return $"socket path {socketPath} is longer than the {MaxSocketPathBytes} bytes a unix socket address holds";
+        var existing = Libc.StatNoFollow(socketPath);
+        if (existing is null) return null;
+        if (existing.Value.FileType != SocketFileType)
+            return $"socket path {socketPath} holds {Describe(existing.Value)}, not a socket; " +
+                   "crispd deletes only a stale socket there: remove it yourself or set [grpc] socket to another path";
+        return IsAnswering(socketPath)
+            ? $"another process (a running crispd?) is already serving {socketPath}; stop it first"
+            : null;
     }
 
     /// <summary>Called once Kestrel has created the socket file.</summary>
@@ -48,7 +58,8 @@ public static class SocketPreparation
         _ => "a block device",
     };
 
-    private static bool IsAnswering(string socketPath)
+    /// <summary>Whether something accepts connections on <paramref name="socketPath"/> (listen() was called).</summary>
+    public static bool IsAnswering(string socketPath)
     {
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -35,7 +35,7 @@ public sealed partial class SystemdReadiness
     {
         if (!IsEnabled) return false;
         var deadline = DateTime.UtcNow + SocketWait;
-        while (!SocketAnswers(criSocket))
+        while (!Answers(criSocket))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -64,13 +64,11 @@ public sealed partial class SystemdReadiness
         if (IsEnabled) _notifier.Notify(ServiceState.Stopping);
     }
 
-    private static bool SocketAnswers(string path)
+    private static bool Answers(string criSocket)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
+            return SocketPreparation.IsAnswering(criSocket);
         }
         catch (SocketException)
         {
