@@ -38,6 +38,7 @@ unit: build
 	dotnet test tests/Cri.Server.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build
+	dotnet test tests/Cri.Chart.Tests -c $(CONFIGURATION) --no-build
 
 # Against the real host (runc, conmon, cgroups, mounts, namespaces, foreign owners, device nodes); needs root.
 integration: build

@@ -7,7 +7,7 @@ shift || true
 log="$(mktemp)"
 status=0
 
-projects=(tests/Cri.Interop.Tests tests/Cri.Server.Tests tests/Cri.ImageService.Tests tests/Cri.Runtime.Tests tests/Cri.Runtime.IntegrationTests tests/Cri.ImageService.IntegrationTests tests/e2e)
+projects=(tests/Cri.Interop.Tests tests/Cri.Server.Tests tests/Cri.ImageService.Tests tests/Cri.Runtime.Tests tests/Cri.Chart.Tests tests/Cri.Runtime.IntegrationTests tests/Cri.ImageService.IntegrationTests tests/e2e)
 for project in "${projects[@]}"; do
   echo "=== $project"
   # The default console logger prints each failure with its message and stack, then one

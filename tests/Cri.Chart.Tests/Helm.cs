@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace Crisp.Chart.Tests;
+
+/// <summary>The helm binary on PATH (Debian has no package: see charts/crisp/README.md for getting one).</summary>
+internal static class Helm
+{
+    public static bool Available { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Any(dir => File.Exists(Path.Combine(dir, "helm")));
+
+    public const string NotAvailable = "helm is not on PATH (Debian has no helm package; see charts/crisp/README.md)";
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("helm") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start helm");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>`helm template` of the chart with the given extra arguments; fails the test on a non-zero exit.</summary>
+    public static async Task<string> TemplateAsync(params string[] arguments)
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(["template", "crisp", ChartPaths.Chart, "--namespace", "crisp-system", .. arguments]);
+        if (exitCode != 0) throw new InvalidOperationException($"helm template {string.Join(' ', arguments)} exited {exitCode}:\n{stderr}");
+        return stdout;
+    }
+}
