@@ -59,7 +59,7 @@ public sealed class ChartValuesTests
 
         // runc always; crun whenever it is installed (ConfigLoader's defaults).
         Assert.Equal(["runc", "crun"], handlers);
-        var defaults = ConfigLoader.Load(ConfigLoader.ParseCommandLine(["--config", EmptyFile()]));
+        var defaults = ConfigLoader.Load(ConfigLoader.ParseCommandLine(["--config", Path.GetTempFileName()]));
         Assert.Contains(defaults.RuntimeHandlers, h => h.Name == "runc");
     }
 
@@ -70,11 +70,5 @@ public sealed class ChartValuesTests
         var props = File.ReadAllText(Path.Combine(ChartPaths.RepositoryRoot, "Directory.Build.props"));
 
         Assert.Equal(Regex.Match(props, "<Version>(.*)</Version>").Groups[1].Value, Scalar(chart, "appVersion"));
-    }
-
-    private static string EmptyFile()
-    {
-        var path = Path.GetTempFileName();
-        return path;
     }
 }
