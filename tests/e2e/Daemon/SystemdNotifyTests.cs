@@ -7,7 +7,7 @@ namespace Crisp.E2E.Daemon;
 
 /// <summary>
 /// Type=notify as systemd runs it: NOTIFY_SOCKET names a datagram socket, and READY=1 must arrive only once the CRI
-/// socket answers, since systemd then starts the units ordered After=crisp.service (the kubelet).
+/// socket answers, since systemd then starts the units ordered After=crisp.service (the kubelet); children never see it.
 /// </summary>
 public sealed class SystemdNotifyTests
 {
@@ -18,9 +18,15 @@ public sealed class SystemdNotifyTests
         var notifyPath = Path.Combine(dir, "notify.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        // A "runtime" that records the environment crispd gives its children (the handler probe runs it at start).
+        var envDump = Path.Combine(dir, "child.env");
+        var recorder = Path.Combine(dir, "env-recorder");
+        await File.WriteAllTextAsync(recorder, $"#!/bin/sh\nenv > {envDump}\nexit 1\n");
+        File.SetUnixFileMode(recorder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions
         {
             Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath },
+            Flags = ["--runtime-handler", "runc=runc", "--runtime-handler", $"recorder={recorder}"],
             WaitUntilServing = false,
         });
 
@@ -31,6 +37,10 @@ public sealed class SystemdNotifyTests
         Assert.Contains("READY=1", ready.Split('\n'));
         Assert.Contains($"MAINPID={daemon.ProcessId}", ready.Split('\n'));
         Assert.Equal("crisp", version.RuntimeName);
+        // runc given NOTIFY_SOCKET would proxy the container's sd_notify and hold `runc start` waiting for it.
+        var childEnvironment = await File.ReadAllTextAsync(envDump);
+        Assert.Contains("PATH=", childEnvironment);
+        Assert.DoesNotContain("NOTIFY_SOCKET", childEnvironment);
 
         daemon.Reload();
         Assert.Contains("RELOADING=1", (await ReceiveAsync(listener, TimeSpan.FromSeconds(20), daemon)).Split('\n'));
