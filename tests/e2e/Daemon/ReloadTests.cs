@@ -72,6 +72,8 @@ public sealed class ReloadTests : IAsyncLifetime
     [Fact]
     public async Task Crisp_toml_live_keys_apply_and_the_others_are_logged_as_needing_a_restart()
     {
+        await _daemon.Runtime.VersionAsync(new VersionRequest());
+        await _daemon.WaitForOutputAsync("Version -> OK", 0, LogWait); // debug lines are on
         string original = await File.ReadAllTextAsync(_daemon.ConfigPath);
         string changed = original
             .Replace("log_level = \"debug\"", "log_level = \"info\"", StringComparison.Ordinal)
@@ -84,6 +86,13 @@ public sealed class ReloadTests : IAsyncLifetime
 
         Assert.Contains("warn", restart);
         Assert.Contains("info", applied);
+        // The level applies at once: a call's debug line no longer appears. The console logger writes in order, so
+        // once a later info line is out, the debug line would have been too.
+        var afterReload = _daemon.Output.Length;
+        await _daemon.Runtime.VersionAsync(new VersionRequest());
+        await ReloadAsync("SIGHUP: reloading");
+        Assert.DoesNotContain("Version -> OK", _daemon.Output[afterReload..]);
+
         // crictl info shows what is in effect: the new log level, the old shutdown timeout.
         var info = await _daemon.Runtime.StatusAsync(new StatusRequest { Verbose = true });
         using var config = JsonDocument.Parse(info.Info["config"]);
