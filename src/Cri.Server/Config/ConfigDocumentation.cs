@@ -21,6 +21,9 @@ public static class ConfigDocumentation
         sb.AppendLine("  --version                   print the version and exit");
         sb.AppendLine("  --help                      this text");
         sb.AppendLine();
+        sb.AppendLine("SIGHUP re-reads the file (live keys: " + string.Join(", ", ConfigSchema.ReloadableKeys) + "; others need a restart),");
+        sb.AppendLine("registries.conf with its drop-ins, and the CNI conf dir.");
+        sb.AppendLine();
         sb.AppendLine("Every config key can be set with a flag (flags win over the file):");
         foreach (var option in ConfigSchema.Options)
         {
