@@ -1,4 +1,6 @@
 using Crisp.Interop;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Cgroups;
 using Crisp.Server.Config;
 using Crisp.Server.Hosting;
 using Crisp.Server.Telemetry;
@@ -24,6 +26,16 @@ public static class Program
         {
             await Console.Error.WriteLineAsync($"crispd: invalid configuration: {e.Message}");
             return 2;
+        }
+
+        try
+        {
+            CgroupManagerFactory.RequireUsableDriver(config.RuntimeCgroupDriver);
+        }
+        catch (RuntimeException e)
+        {
+            await Console.Error.WriteLineAsync($"crispd: cannot start: {e.Message}");
+            return 1;
         }
 
         try
