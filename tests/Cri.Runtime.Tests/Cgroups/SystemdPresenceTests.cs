@@ -33,7 +33,7 @@ public sealed class SystemdPresenceTests : IDisposable
         Assert.Contains(Marker, e.Message);
         Assert.Contains("PID 1", e.Message);
         Assert.Contains("cgroup_driver = \"cgroupfs\"", e.Message);
-        Assert.Throws<RuntimeException>(() => CgroupManagerFactory.Create(new HostFeatures(true, 0, true, false, false), "systemd", Marker));
+        Assert.Throws<RuntimeException>(() => CgroupManagerFactory.Create(new HostFeatures(true, 0, true), "systemd", Marker));
 
         CgroupManagerFactory.RequireUsableDriver("cgroupfs", Marker);
         Directory.CreateDirectory(Marker);

@@ -45,7 +45,7 @@ public sealed class RuntimeHarness : IDisposable
 
         var locks = new KeyedLocks();
         var handlers = new RuntimeHandlerRegistry([Handler], Handler.Name);
-        var host = new HostFeatures(false, -1000, false, false, false);
+        var host = new HostFeatures(false, -1000, false);
         var cpuRates = new CpuRateTracker();
         Watcher = new ExitWatcher(Layout.ExitDir, NullLogger<ExitWatcher>.Instance, Layout.ContainerBundle);
         var events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));

@@ -168,3 +168,30 @@ public sealed class SelinuxLabelsTests : IDisposable
     public void Levels_are_checked_for_their_mls_form(string level, bool valid) =>
         Assert.Equal(valid, SelinuxContext.IsValidLevel(level));
 }
+
+/// <summary>A pod rebuilt from disk after its database was lost keeps the level its containers carry.</summary>
+public sealed class SelinuxLevelRebuildTests : IDisposable
+{
+    private readonly RuntimeHarness _runtime = new();
+
+    public void Dispose() => _runtime.Dispose();
+
+    [Fact]
+    public async Task The_level_is_taken_back_from_the_containers_mount_label()
+    {
+        _runtime.Selinux.Enabled = true;
+        var pod = await _runtime.RunPodAsync();
+        var container = await _runtime.CreateContainerAsync(pod);
+        _runtime.WriteExitFile(container, 0);
+        var level = _runtime.Store.FindSandbox(pod)!.SelinuxLevel;
+        Assert.Matches(@"^s0:c\d+,c\d+$", level);
+
+        var emptied = new InMemoryStateStore();
+        var rebuilder = new Crisp.Runtime.Recovery.DiskStateRebuilder(
+            emptied, new RuntimeOptions { Root = _runtime.Layout.Root, StateDir = _runtime.Layout.StateDir }, _runtime.Images,
+            new Crisp.Runtime.Namespaces.PodNamespaces(_runtime.Layout.NamespacesDir, Microsoft.Extensions.Logging.Abstractions.NullLogger<Crisp.Runtime.Namespaces.PodNamespaces>.Instance),
+            _runtime.Mounts, Microsoft.Extensions.Logging.Abstractions.NullLogger<Crisp.Runtime.Recovery.DiskStateRebuilder>.Instance);
+        await rebuilder.RebuildAsync(CancellationToken.None);
+        Assert.Equal(level, emptied.FindSandbox(pod)!.SelinuxLevel);
+    }
+}
