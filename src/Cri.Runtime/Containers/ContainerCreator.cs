@@ -182,6 +182,9 @@ public sealed partial class ContainerCreator
             _host);
         var sc = record.Config.Linux?.SecurityContext;
         var labels = _selinux.ForContainer(sandbox.SelinuxLevel, sandbox.Config, sc, record.Metadata.Name);
+        // crisp does not relabel volumes (see docs: Security model); say so where a relabel was asked for.
+        foreach (var mount in record.Config.Mounts.Where(m => m.SelinuxRelabel && labels.Mount is not null))
+            Log.RelabelNotDone(_logger, record.Id, mount.HostPath, labels.Mount!);
         var generated = ContainerSpecGenerator.Generate(context, new ContainerSpecOptions
         {
             AppArmorProfile = await _appArmor.ResolveAsync(sc, record.Metadata.Name, cancellationToken),
@@ -230,6 +233,9 @@ public sealed partial class ContainerCreator
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId}: volume {HostPath} asks for an SELinux relabel, which crisp does not do; it must already allow {MountLabel}")]
+        public static partial void RelabelNotDone(ILogger logger, string containerId, string hostPath, string mountLabel);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId}: not applied: {Request}")]
         public static partial void RequestIgnored(ILogger logger, string containerId, string request);
 
