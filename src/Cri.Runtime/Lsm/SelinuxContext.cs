@@ -16,6 +16,12 @@ public sealed partial record SelinuxContext(string User, string Role, string Typ
     /// <summary>An MLS range as policies write them: s0, s0-s0:c0.c1023, s0:c1,c2 (what containerd accepts too).</summary>
     public static bool IsValidLevel(string level) => LevelPattern().IsMatch(level);
 
+    /// <summary>A user, role or type identifier as policies spell them (system_u, object_r, container_t).</summary>
+    public static bool IsValidName(string name) => NamePattern().IsMatch(name);
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex NamePattern();
+
     [GeneratedRegex(@"^s\d+(-s\d+)?(:c\d+(\.c\d+)?(,c\d+(\.c\d+)?)*)?$")]
     private static partial Regex LevelPattern();
 }

@@ -25,12 +25,21 @@ public sealed partial class SelinuxLabels(ISelinuxHost host, McsLevels levels, I
     {
         var options = config.Linux?.SecurityContext?.SelinuxOptions;
         if (!InUse(options, "config.linux.security_context.selinux_options", config.Metadata?.Name ?? "")) return "";
+        RequireValidNames(options, "config.linux.security_context.selinux_options");
         if (options is { Level.Length: > 0 })
         {
             RequireValidLevel(options.Level, "config.linux.security_context.selinux_options.level");
             return options.Level;
         }
         return levels.Allocate(levelsInUse);
+    }
+
+    /// <summary>The label of mounts the pod itself makes (its shm tmpfs): the policy's file label at the pod's level.</summary>
+    public string? PodMountLabel(string podLevel, PodSandboxConfig pod)
+    {
+        if (podLevel.Length == 0 || host.ContainerContexts is not { } contexts) return null;
+        var user = pod.Linux?.SecurityContext?.SelinuxOptions?.User;
+        return (contexts.File with { User = string.IsNullOrEmpty(user) ? contexts.File.User : user, Level = podLevel }).ToString();
     }
 
     public ContainerLabels ForContainer(string podLevel, PodSandboxConfig pod, LinuxContainerSecurityContext? sc, string containerName)
@@ -41,6 +50,7 @@ public sealed partial class SelinuxLabels(ISelinuxHost host, McsLevels levels, I
         var podOptions = pod.Linux?.SecurityContext?.SelinuxOptions;
         var user = First(options?.User, podOptions?.User);
         var level = First(options?.Level, podLevel.Length > 0 ? podLevel : null);
+        RequireValidNames(options, "config.linux.security_context.selinux_options");
         if (options is { Level.Length: > 0 }) RequireValidLevel(options.Level, "config.linux.security_context.selinux_options.level");
 
         var processLabel = process with
@@ -70,6 +80,17 @@ public sealed partial class SelinuxLabels(ISelinuxHost host, McsLevels levels, I
     {
         if (!SelinuxContext.IsValidLevel(level))
             throw RuntimeException.InvalidField(field, $"\"{level}\" is not an SELinux level (e.g. s0:c1,c2)");
+    }
+
+    /// <summary>Policy identifiers only: a label ends up in a mount option and in /proc/self/attr/exec.</summary>
+    private static void RequireValidNames(SELinuxOption? options, string field)
+    {
+        if (options is null) return;
+        foreach (var (name, value) in new[] { ("user", options.User), ("role", options.Role), ("type", options.Type) })
+        {
+            if (value.Length > 0 && !SelinuxContext.IsValidName(value))
+                throw RuntimeException.InvalidField($"{field}.{name}", $"\"{value}\" is not an SELinux {name} name (letters, digits, '_', '.', '-')");
+        }
     }
 
     private static string? First(string? preferred, string? fallback) =>

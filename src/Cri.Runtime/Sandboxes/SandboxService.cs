@@ -147,7 +147,7 @@ public sealed partial class SandboxService(
             record.ShmPath = Path.Combine(record.StateDirectory, "shm");
             record.ShmMounted = true;
             await store.SaveAsync(record, CancellationToken.None);
-            mounts.MountShm(record.ShmPath);
+            mounts.MountShm(record.ShmPath, selinux.PodMountLabel(record.SelinuxLevel, config));
         }
     }
 

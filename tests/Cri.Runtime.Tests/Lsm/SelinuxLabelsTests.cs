@@ -107,6 +107,42 @@ public sealed class SelinuxLabelsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_pod_shm_tmpfs_is_mounted_with_the_pod_file_label()
+    {
+        _runtime.ScriptedCategories.Enqueue(3);
+        _runtime.ScriptedCategories.Enqueue(7);
+        var pod = await RunPodAsync("a");
+        var shm = _runtime.Store.FindSandbox(pod)!.ShmPath;
+        Assert.Equal("system_u:object_r:container_file_t:s0:c3,c7", _runtime.Mounts.ShmLabels[Path.GetFullPath(shm)]);
+        Assert.Equal("mode=1777,size=67108864,context=\"system_u:object_r:container_file_t:s0:c3,c7\"",
+            Crisp.Runtime.Sandboxes.PodShm.Options("system_u:object_r:container_file_t:s0:c3,c7"));
+
+        _runtime.Selinux.Enabled = false;
+        var unlabeled = await RunPodAsync("b");
+        Assert.Null(_runtime.Mounts.ShmLabels[Path.GetFullPath(_runtime.Store.FindSandbox(unlabeled)!.ShmPath)]);
+        Assert.Equal("mode=1777,size=67108864", Crisp.Runtime.Sandboxes.PodShm.Options(null));
+    }
+
+    [Theory]
+    [InlineData("user", "system_u,context=x")]
+    [InlineData("role", "object_r\"")]
+    [InlineData("type", "container t")]
+    public async Task Names_that_are_no_policy_identifiers_are_refused_naming_the_field(string field, string value)
+    {
+        var options = new SELinuxOption();
+        switch (field)
+        {
+            case "user": options.User = value; break;
+            case "role": options.Role = value; break;
+            default: options.Type = value; break;
+        }
+        var e = await Assert.ThrowsAsync<RuntimeException>(() => RunPodAsync("a", options));
+        Assert.Equal(RuntimeErrorKind.InvalidArgument, e.Kind);
+        Assert.Contains("selinux_options." + field, e.Message);
+        _runtime.AssertNothingLeft();
+    }
+
+    [Fact]
     public async Task A_malformed_level_is_refused_naming_the_field_and_leaves_nothing()
     {
         var e = await Assert.ThrowsAsync<RuntimeException>(() => RunPodAsync("a", new SELinuxOption { Level = "c1,c2; rm" }));
