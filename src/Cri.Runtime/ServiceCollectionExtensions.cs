@@ -5,6 +5,7 @@ using Crisp.Runtime.Containers;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Network;
@@ -52,6 +53,12 @@ public static class ServiceCollectionExtensions
             new PodCidrStore(Path.Combine(EnsureNetworkDirectory(options), "pod-cidr")),
             sp.GetRequiredService<ILogger<PodNetwork>>()));
         services.AddSingleton<IRuntimeMounts, HostMounts>();
+        services.AddSingleton<IAppArmorHost>(_ => new AppArmorHost());
+        services.AddSingleton(sp => new AppArmorProfiles(
+            sp.GetRequiredService<IAppArmorHost>(), Path.Combine(options.Root, "apparmor"), sp.GetRequiredService<ILogger<AppArmorProfiles>>()));
+        services.AddSingleton<ISelinuxHost>(_ => new SelinuxHost());
+        services.AddSingleton(_ => new McsLevels());
+        services.AddSingleton<SelinuxLabels>();
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<ContainerEventBroadcaster>();
         services.AddSingleton<ContainerEventPublisher>();

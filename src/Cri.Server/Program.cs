@@ -1,4 +1,6 @@
 using Crisp.Interop;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Cgroups;
 using Crisp.Server.Commands;
 using Crisp.Server.Config;
 using Crisp.Server.Hosting;
@@ -32,6 +34,16 @@ public static class Program
         }
 
         if (check) return await CheckCommand.RunAsync(config, Console.Out, CancellationToken.None);
+
+        try
+        {
+            CgroupManagerFactory.RequireUsableDriver(config.RuntimeCgroupDriver);
+        }
+        catch (RuntimeException e)
+        {
+            await Console.Error.WriteLineAsync($"crispd: cannot start: {e.Message}");
+            return 1;
+        }
 
         try
         {

@@ -12,9 +12,7 @@ public sealed record HostFeatures(
     bool CgroupV2,
     /// <summary>Lowest oom_score_adj this process may set (its own current value when it lacks CAP_SYS_RESOURCE).</summary>
     int MinOomScoreAdj,
-    bool SeccompEnabled,
-    bool AppArmorEnabled,
-    bool SelinuxEnabled);
+    bool SeccompEnabled);
 
 /// <summary>Paths of the pod-level namespaces a container joins; null means "not shared at pod level".</summary>
 public sealed record SandboxNamespaces(string? NetworkPath, string? IpcPath, string? UtsPath, string? PidPath);

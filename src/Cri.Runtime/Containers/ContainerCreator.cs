@@ -6,6 +6,7 @@ using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Oci;
 using Crisp.Runtime.Rootfs;
 using Crisp.Runtime.State;
@@ -31,6 +32,8 @@ public sealed partial class ContainerCreator
     private readonly ContainerEventPublisher _events;
     private readonly ILogger<ContainerCreator> _logger;
     private readonly IReadOnlyList<string> _allowedAnnotations;
+    private readonly AppArmorProfiles _appArmor;
+    private readonly SelinuxLabels _selinux;
     // Container names are reserved under this lock so two concurrent creates cannot both win.
     private readonly SemaphoreSlim _nameLock = new(1, 1);
 
@@ -45,9 +48,13 @@ public sealed partial class ContainerCreator
         HostFeatures host,
         ContainerTeardown teardown,
         ContainerEventPublisher events,
+        AppArmorProfiles appArmor,
+        SelinuxLabels selinux,
         RuntimeOptions options,
         ILogger<ContainerCreator> logger)
     {
+        _appArmor = appArmor;
+        _selinux = selinux;
         _allowedAnnotations = options.AllowedAnnotations;
         _layout = layout;
         _store = store;
@@ -173,8 +180,16 @@ public sealed partial class ContainerCreator
             record.CgroupsPath,
             new SandboxFiles(sandbox.HostnamePath, sandbox.HostsPath, sandbox.ResolvConfPath, sandbox.ShmPath),
             _host);
+        var sc = record.Config.Linux?.SecurityContext;
+        var labels = _selinux.ForContainer(sandbox.SelinuxLevel, sandbox.Config, sc, record.Metadata.Name);
+        // crisp does not relabel volumes (see docs: Security model); say so where a relabel was asked for.
+        foreach (var mount in record.Config.Mounts.Where(m => m.SelinuxRelabel && labels.Mount is not null))
+            Log.RelabelNotDone(_logger, record.Id, mount.HostPath, labels.Mount!);
         var generated = ContainerSpecGenerator.Generate(context, new ContainerSpecOptions
         {
+            AppArmorProfile = await _appArmor.ResolveAsync(sc, record.Metadata.Name, cancellationToken),
+            SelinuxProcessLabel = labels.Process,
+            SelinuxMountLabel = labels.Mount,
             SupportsRecursiveReadOnly = handler.Availability.SupportsRecursiveReadOnlyMounts,
             SandboxId = sandbox.Id,
             ResolveTargetPidNamespace = targetId => TargetPidNamespace(targetId, sandbox.Id),
@@ -218,6 +233,9 @@ public sealed partial class ContainerCreator
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId}: volume {HostPath} asks for an SELinux relabel, which crisp does not do; it must already allow {MountLabel}")]
+        public static partial void RelabelNotDone(ILogger logger, string containerId, string hostPath, string mountLabel);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId}: not applied: {Request}")]
         public static partial void RequestIgnored(ILogger logger, string containerId, string request);
 

@@ -17,9 +17,7 @@ public static class HostFeatureDetector
         return new HostFeatures(
             CgroupV2: CgroupLayoutDetector.Detect(paths.CgroupRoot) == CgroupLayout.Unified,
             MinOomScoreAdj: DetectMinOomScoreAdj(status, paths.ProcSelfOomScoreAdj),
-            SeccompEnabled: DetectSeccomp(status, paths.ProcSysKernelSeccomp),
-            AppArmorEnabled: ProcFile.TryReadText(paths.AppArmorEnabled)?.Trim() == "Y",
-            SelinuxEnabled: File.Exists(paths.SelinuxEnforce));
+            SeccompEnabled: DetectSeccomp(status, paths.ProcSysKernelSeccomp));
     }
 
     /// <summary>

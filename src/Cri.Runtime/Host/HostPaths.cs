@@ -7,15 +7,11 @@ internal sealed record HostPaths(
     string ProcSelfStatus,
     string ProcSelfOomScoreAdj,
     string ProcSysKernelSeccomp,
-    string AppArmorEnabled,
-    string SelinuxEnforce,
     string CgroupRoot)
 {
     public static readonly HostPaths Default = new(
         ProcFile.SelfStatus,
         "/proc/self/oom_score_adj",
         "/proc/sys/kernel/seccomp",
-        "/sys/module/apparmor/parameters/enabled",
-        "/sys/fs/selinux/enforce",
         "/sys/fs/cgroup");
 }

@@ -51,8 +51,8 @@ public static class ContainerSpecGenerator
             Capabilities = capabilities,
             NoNewPrivileges = sc?.NoNewPrivs == true ? true : null,
             OomScoreAdj = SpecResources.OomScoreAdj(config.Linux?.Resources, context.Host),
-            ApparmorProfile = AppArmorProfile(sc, context.Host, privileged),
-            SelinuxLabel = SelinuxLabel(sc?.SelinuxOptions, context.Host),
+            ApparmorProfile = options.AppArmorProfile,
+            SelinuxLabel = options.SelinuxProcessLabel,
         };
 
         var (mounts, rootfsPropagation) = SpecMounts.Build(context, options, privileged, readonlyRootfs, hostIpc);
@@ -71,7 +71,7 @@ public static class ContainerSpecGenerator
             Sysctl = SpecSysctls.Build(context.Sandbox, hostNetwork, hostIpc),
             MaskedPaths = privileged ? null : PathsOrDefault(sc?.MaskedPaths, DefaultMaskedPaths),
             ReadonlyPaths = privileged ? null : PathsOrDefault(sc?.ReadonlyPaths, DefaultReadonlyPaths),
-            MountLabel = context.Host.SelinuxEnabled ? SelinuxLabel(sc?.SelinuxOptions, context.Host) : null,
+            MountLabel = options.SelinuxMountLabel,
         };
 
         var spec = new OciSpec
@@ -84,7 +84,7 @@ public static class ContainerSpecGenerator
             Annotations = Annotations(context, options, out var droppedAnnotations),
             Linux = linux,
         };
-        return new GeneratedContainerSpec(spec, user) { IgnoredRequests = [.. IgnoredRequests(sc, context.Host, privileged), .. droppedAnnotations] };
+        return new GeneratedContainerSpec(spec, user) { IgnoredRequests = droppedAnnotations };
     }
 
     /// <summary>containerd's defaults: kernel interfaces that leak host information or allow host changes.</summary>
@@ -114,60 +114,6 @@ public static class ContainerSpecGenerator
         if (string.IsNullOrEmpty(imageDir)) return "/";
         // The OCI spec needs an absolute cwd; Docker treats a relative WORKDIR as relative to "/".
         return imageDir.StartsWith('/') ? imageDir : "/" + imageDir;
-    }
-
-    private static List<string> IgnoredRequests(LinuxContainerSecurityContext? sc, HostFeatures host, bool privileged)
-    {
-        var ignored = new List<string>();
-        if (sc is null) return ignored;
-#pragma warning disable CS0612 // older kubelets send only the deprecated string form
-        var apparmorRequested = sc.Apparmor is { ProfileType: not SecurityProfile.Types.ProfileType.Unconfined }
-            || sc.ApparmorProfile is { Length: > 0 } and not "unconfined";
-#pragma warning restore CS0612
-        if (apparmorRequested && !host.AppArmorEnabled)
-            ignored.Add("config.linux.security_context.apparmor: AppArmor is not enabled on this host; the profile is ignored");
-        else if (apparmorRequested && privileged)
-            ignored.Add("config.linux.security_context.apparmor: privileged containers run unconfined; the profile is ignored");
-        else if (host.AppArmorEnabled && sc.Apparmor is { ProfileType: SecurityProfile.Types.ProfileType.RuntimeDefault })
-            ignored.Add("config.linux.security_context.apparmor: crisp has no RuntimeDefault AppArmor profile yet; the host default applies");
-        var selinux = sc.SelinuxOptions;
-        if (selinux is not null && !host.SelinuxEnabled
-            && (selinux.User.Length + selinux.Role.Length + selinux.Type.Length + selinux.Level.Length) > 0)
-            ignored.Add("config.linux.security_context.selinux_options: SELinux is not enabled on this host; the label is ignored");
-        return ignored;
-    }
-
-    private static string? AppArmorProfile(LinuxContainerSecurityContext? sc, HostFeatures host, bool privileged)
-    {
-        if (!host.AppArmorEnabled || sc is null || privileged) return null;
-        if (sc.Apparmor is { } profile)
-        {
-            return profile.ProfileType switch
-            {
-                SecurityProfile.Types.ProfileType.Localhost when !string.IsNullOrEmpty(profile.LocalhostRef) => profile.LocalhostRef,
-                SecurityProfile.Types.ProfileType.Localhost =>
-                    throw RuntimeException.InvalidField("config.linux.security_context.apparmor.localhost_ref", "a Localhost profile needs a profile name"),
-                SecurityProfile.Types.ProfileType.Unconfined => "unconfined",
-                // crisp loads no profile of its own yet, so RuntimeDefault leaves the process in the host's default.
-                _ => null,
-            };
-        }
-        // Older kubelets still send only the deprecated string form.
-#pragma warning disable CS0612
-        var legacy = sc.ApparmorProfile;
-#pragma warning restore CS0612
-        if (string.IsNullOrEmpty(legacy) || legacy == "runtime/default") return null;
-        if (legacy == "unconfined") return "unconfined";
-        if (legacy.StartsWith("localhost/", StringComparison.Ordinal)) return legacy["localhost/".Length..];
-        throw RuntimeException.InvalidField("config.linux.security_context.apparmor_profile", $"unknown AppArmor profile \"{legacy}\"");
-    }
-
-    private static string? SelinuxLabel(SELinuxOption? options, HostFeatures host)
-    {
-        if (!host.SelinuxEnabled || options is null) return null;
-        if (string.IsNullOrEmpty(options.User) && string.IsNullOrEmpty(options.Role) && string.IsNullOrEmpty(options.Type) && string.IsNullOrEmpty(options.Level))
-            return null;
-        return string.Join(':', options.User, options.Role, options.Type, options.Level).TrimEnd(':');
     }
 
     private static Dictionary<string, string> Annotations(ContainerSpecContext context, ContainerSpecOptions options, out List<string> dropped)

@@ -43,6 +43,15 @@ public sealed record ContainerSpecOptions
     /// </summary>
     public IReadOnlyList<string> AllowedAnnotationPrefixes { get; init; } = [];
 
+    /// <summary>The AppArmor profile chosen for the process (<see cref="Lsm.AppArmorProfiles"/>); null: none.</summary>
+    public string? AppArmorProfile { get; init; }
+
+    /// <summary>SELinux process label (<see cref="Lsm.SelinuxLabels"/>); null: none.</summary>
+    public string? SelinuxProcessLabel { get; init; }
+
+    /// <summary>SELinux label of the mounts runc creates (linux.mountLabel); null: none.</summary>
+    public string? SelinuxMountLabel { get; init; }
+
     /// <summary>Host /dev, enumerated for privileged containers.</summary>
     public string HostDevPath { get; init; } = "/dev";
 }

@@ -6,8 +6,8 @@ namespace Crisp.Runtime.Oci;
 public sealed record GeneratedContainerSpec(OciSpec Spec, ResolvedUser User)
 {
     /// <summary>
-    /// Requests the generator deliberately did not apply, each with its reason (e.g. an AppArmor profile on a
-    /// host without AppArmor). The caller logs them; they never fail the create.
+    /// Requests the generator deliberately did not apply, each with its reason (e.g. a runtime-interpreted
+    /// annotation no runtime.allowed_annotations prefix admits). The caller logs them; they never fail the create.
     /// </summary>
     public IReadOnlyList<string> IgnoredRequests { get; init; } = [];
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Crisp.ImageService.Api;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Oci;
@@ -184,8 +185,15 @@ public sealed partial class DiskStateRebuilder(
             ResolvConfPath = FileIn("resolv.conf"),
             ShmPath = mounts.IsMountPoint(shm) ? shm : "/dev/shm",
             ShmMounted = mounts.IsMountPoint(shm),
+            // The pod's SELinux level stays reserved: its containers' mount labels carry it.
+            SelinuxLevel = members.Select(m => SelinuxLevelOf(m.Record.SpecJson)).FirstOrDefault(l => l.Length > 0) ?? "",
         };
     }
+
+    private static string SelinuxLevelOf(string specJson) =>
+        JsonNode.Parse(specJson)?["linux"]?["mountLabel"] is JsonValue label && label.TryGetValue<string>(out var text)
+            ? SelinuxContext.TryParse(text)?.Level ?? ""
+            : "";
 
     /// <summary>cgroupfs "/parent/id" → "/parent"; systemd "slice:prefix:id" → "slice".</summary>
     private static string CgroupParentOf(string cgroupsPath) =>

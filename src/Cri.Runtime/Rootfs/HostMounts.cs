@@ -14,7 +14,7 @@ public sealed class HostMounts : IRuntimeMounts
         if (MountTable.ReadSelf().IsMountPoint(target)) await OverlayRootfs.UnmountAsync(target, ct);
     }
 
-    public void MountShm(string path) => PodShm.Mount(path);
+    public void MountShm(string path, string? selinuxMountLabel) => PodShm.Mount(path, selinuxMountLabel);
 
     public void UnmountShm(string path) => PodShm.Unmount(path);
 

@@ -13,7 +13,7 @@ public interface IRuntimeMounts
     Task UnmountRootfsAsync(string target, CancellationToken ct);
 
     /// <summary>Mounts the pod's shm tmpfs (creating the directory); already mounted is success.</summary>
-    void MountShm(string path);
+    void MountShm(string path, string? selinuxMountLabel);
 
     /// <summary>Unmounts the pod's shm; absent or not mounted is success.</summary>
     void UnmountShm(string path);

@@ -11,13 +11,17 @@ public static class PodShm
 {
     public const long SizeBytes = 64L * 1024 * 1024;
 
-    public static void Mount(string path)
+    /// <param name="selinuxMountLabel">The pod's SELinux file label, given to the tmpfs as context= (as containerd does).</param>
+    public static void Mount(string path, string? selinuxMountLabel)
     {
         // A mount point: the tmpfs root (1777) covers it once mounted.
         OwnedDirectory.Ensure(path);
         if (MountTable.ReadSelf().IsMountPoint(path)) return;
-        Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, $"mode=1777,size={SizeBytes}");
+        Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, Options(selinuxMountLabel));
     }
+
+    internal static string Options(string? selinuxMountLabel) =>
+        selinuxMountLabel is null ? $"mode=1777,size={SizeBytes}" : $"mode=1777,size={SizeBytes},context=\"{selinuxMountLabel}\"";
 
     /// <summary>Unmounts when mounted; an absent or already unmounted path is success.</summary>
     public static void Unmount(string path)

@@ -5,6 +5,7 @@ using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Containers;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Network;
 using Crisp.Runtime.Oci;
@@ -30,6 +31,7 @@ public sealed partial class SandboxService(
     IRuntimeMounts mounts,
     ContainerTeardown containers,
     CpuRateTracker cpuRates,
+    SelinuxLabels selinux,
     ILogger<SandboxService> logger)
 {
     // Sandbox names are reserved under this lock so two concurrent runs cannot both win.
@@ -68,6 +70,8 @@ public sealed partial class SandboxService(
             if (holder is not null)
                 throw new RuntimeException(RuntimeErrorKind.AlreadyExists,
                     $"pod sandbox name \"{record.NameKey}\" is already reserved for sandbox {holder.Id}");
+            // Under the name lock, so no other pod can take the same level before this record holds it.
+            record.SelinuxLevel = selinux.PodLevel(config, store.Sandboxes.Select(s => s.SelinuxLevel).Where(l => l.Length > 0).ToHashSet());
             // Persisted before any effect: a crash from here on leaves a Creating record recovery cleans up.
             await store.SaveAsync(record, cancellationToken);
         }
@@ -143,7 +147,7 @@ public sealed partial class SandboxService(
             record.ShmPath = Path.Combine(record.StateDirectory, "shm");
             record.ShmMounted = true;
             await store.SaveAsync(record, CancellationToken.None);
-            mounts.MountShm(record.ShmPath);
+            mounts.MountShm(record.ShmPath, selinux.PodMountLabel(record.SelinuxLevel, config));
         }
     }
 

@@ -38,6 +38,11 @@ public sealed class SandboxRecord
     /// <summary>True when ShmPath is a tmpfs crisp mounted (and must unmount).</summary>
     public bool ShmMounted { get; set; }
     public string PodIp { get; set; } = "";
+    /// <summary>
+    /// The pod's SELinux MCS level ("" without SELinux). Recorded before any effect, so it survives a restart and
+    /// stays reserved for as long as the record exists (see <see cref="Lsm.SelinuxLabels"/>).
+    /// </summary>
+    public string SelinuxLevel { get; set; } = "";
     public List<string> AdditionalIps { get; set; } = [];
 
     [JsonIgnore]

@@ -25,9 +25,13 @@ public sealed class FakeMounts : IRuntimeMounts
         return Task.CompletedTask;
     }
 
-    public void MountShm(string path)
+    /// <summary>The SELinux label each shm tmpfs was mounted with (null: none).</summary>
+    public ConcurrentDictionary<string, string?> ShmLabels { get; } = new();
+
+    public void MountShm(string path, string? selinuxMountLabel)
     {
         if (FailMountShm is not null) throw FailMountShm;
+        ShmLabels[Full(path)] = selinuxMountLabel;
         Directory.CreateDirectory(path);
         _mounted[Full(path)] = 0;
     }

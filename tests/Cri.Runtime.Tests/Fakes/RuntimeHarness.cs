@@ -4,6 +4,7 @@ using Crisp.Runtime.Containers;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Recovery;
 using Crisp.Runtime.Sandboxes;
@@ -34,20 +35,27 @@ public sealed class RuntimeHarness : IDisposable
         Network = previous?.Network ?? new FakePodNetwork();
         Mounts = previous?.Mounts ?? new FakeMounts();
         Images = previous?.Images ?? new FakeImageManager(Path.Combine(_dir, "layer"));
+        AppArmor = previous?.AppArmor ?? new FakeAppArmorHost();
+        Selinux = previous?.Selinux ?? new FakeSelinuxHost();
+        ScriptedCategories = previous?.ScriptedCategories ?? new Queue<int>();
+        var categories = ScriptedCategories;
+        var selinuxLabels = new SelinuxLabels(
+            Selinux, new McsLevels(max => categories.TryDequeue(out var c) ? c : Random.Shared.Next(max)), NullLogger<SelinuxLabels>.Instance);
         foreach (var directory in Layout.Directories) Directory.CreateDirectory(directory);
 
         var locks = new KeyedLocks();
         var handlers = new RuntimeHandlerRegistry([Handler], Handler.Name);
-        var host = new HostFeatures(false, -1000, false, false, false);
+        var host = new HostFeatures(false, -1000, false);
         var cpuRates = new CpuRateTracker();
         Watcher = new ExitWatcher(Layout.ExitDir, NullLogger<ExitWatcher>.Instance, Layout.ContainerBundle);
         var events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
         Exits = new ContainerExits(Store, locks, Watcher, Cgroups, events, NullLogger<ContainerExits>.Instance);
         Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
+            new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,
             new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir }, NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
-        Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, cpuRates, NullLogger<SandboxService>.Instance);
+        Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
         Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, NullLogger<RecoveryService>.Instance);
         // A kill is reported as conmon would: the exit reaches the exit handling of whichever crispd is running.
         Handler.Exited = (id, code) => Exits.MarkExitedAsync(id, code, DateTimeOffset.UtcNow, oomKilled: false);
@@ -61,6 +69,10 @@ public sealed class RuntimeHarness : IDisposable
     public FakePodNetwork Network { get; }
     public FakeMounts Mounts { get; }
     public FakeImageManager Images { get; }
+    public FakeAppArmorHost AppArmor { get; }
+    public FakeSelinuxHost Selinux { get; }
+    /// <summary>MCS categories handed out before random ones, so a test can force two pods onto the same draw.</summary>
+    public Queue<int> ScriptedCategories { get; }
     public ExitWatcher Watcher { get; }
     public ContainerExits Exits { get; }
     public ContainerTeardown Teardown { get; }

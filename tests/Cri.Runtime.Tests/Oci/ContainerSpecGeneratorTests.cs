@@ -462,21 +462,22 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
     }
 
     [Fact]
-    public void MacProfilesOnAHostWithoutThemAreReportedAsIgnored()
+    public void ChosenLsmLabelsReachTheProcessAndMounts()
     {
-        var config = SpecFixture.Config();
-        config.Linux.SecurityContext.Apparmor = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = "my-profile" };
-        config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { Type = "container_t" };
-        var result = ContainerSpecGenerator.Generate(fixture.Context(config), Options());
+        var unlabeled = Generate();
+        Assert.Null(unlabeled.Process!.ApparmorProfile);
+        Assert.Null(unlabeled.Process.SelinuxLabel);
+        Assert.Null(unlabeled.Linux!.MountLabel);
 
-        Assert.Null(result.Spec.Process!.ApparmorProfile);
-        Assert.Null(result.Spec.Process.SelinuxLabel);
-        Assert.Equal(2, result.IgnoredRequests.Count);
-        Assert.Contains(result.IgnoredRequests, r => r.StartsWith("config.linux.security_context.apparmor:", StringComparison.Ordinal));
-
-        var withAppArmor = ContainerSpecGenerator.Generate(
-            fixture.Context(config, host: SpecFixture.Host() with { AppArmorEnabled = true }), Options());
-        Assert.Equal("my-profile", withAppArmor.Spec.Process!.ApparmorProfile);
+        var labeled = Generate(options: Options() with
+        {
+            AppArmorProfile = "crisp-default",
+            SelinuxProcessLabel = "system_u:system_r:container_t:s0:c1,c2",
+            SelinuxMountLabel = "system_u:object_r:container_file_t:s0:c1,c2",
+        });
+        Assert.Equal("crisp-default", labeled.Process!.ApparmorProfile);
+        Assert.Equal("system_u:system_r:container_t:s0:c1,c2", labeled.Process.SelinuxLabel);
+        Assert.Equal("system_u:object_r:container_file_t:s0:c1,c2", labeled.Linux!.MountLabel);
     }
 
     [Fact]

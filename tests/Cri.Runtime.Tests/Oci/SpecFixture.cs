@@ -64,7 +64,7 @@ internal sealed class SpecFixture : IDisposable
     };
 
     public static HostFeatures Host(bool cgroupV2 = false, int minOom = -1000, bool seccomp = true) =>
-        new(cgroupV2, minOom, seccomp, AppArmorEnabled: false, SelinuxEnabled: false);
+        new(cgroupV2, minOom, seccomp);
 
     public ContainerSpecContext Context(
         ContainerConfig? config = null, ImageConfig? image = null, PodSandboxConfig? sandbox = null, HostFeatures? host = null,

@@ -58,19 +58,38 @@ public sealed class DaemonTests
         Assert.True(status.Status.Conditions.Single(c => c.Type == "NetworkReady").Status);
     }
 
+    /// <summary>sd_booted(3): systemd is PID 1 exactly when this is a directory.</summary>
+    private static bool SystemdBooted => new DirectoryInfo("/run/systemd/system") is { Exists: true, LinkTarget: null };
+
     [Fact]
     public async Task RuntimeConfig_reports_the_configured_cgroup_driver()
     {
-        await using (var daemon = await CrispDaemon.StartAsync())
-        {
-            var config = await daemon.Runtime.RuntimeConfigAsync(new RuntimeConfigRequest());
-            Assert.Equal(CgroupDriver.Cgroupfs, config.Linux.CgroupDriver);
-        }
-        await using (var daemon = await CrispDaemon.StartAsync(new DaemonOptions { Flags = ["--runtime-cgroup-driver", "systemd"] }))
-        {
-            var config = await daemon.Runtime.RuntimeConfigAsync(new RuntimeConfigRequest());
-            Assert.Equal(CgroupDriver.Systemd, config.Linux.CgroupDriver);
-        }
+        await using var daemon = await CrispDaemon.StartAsync();
+        var config = await daemon.Runtime.RuntimeConfigAsync(new RuntimeConfigRequest());
+        Assert.Equal(CgroupDriver.Cgroupfs, config.Linux.CgroupDriver);
+    }
+
+    [SkippableFact]
+    public async Task RuntimeConfig_reports_the_systemd_driver_on_a_systemd_host()
+    {
+        Skip.IfNot(SystemdBooted, "systemd is not the init system here (no /run/systemd/system)");
+        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { Flags = ["--runtime-cgroup-driver", "systemd"] });
+        var config = await daemon.Runtime.RuntimeConfigAsync(new RuntimeConfigRequest());
+        Assert.Equal(CgroupDriver.Systemd, config.Linux.CgroupDriver);
+    }
+
+    [SkippableFact]
+    public async Task The_systemd_cgroup_driver_refuses_to_start_where_systemd_is_not_init()
+    {
+        Skip.If(SystemdBooted, "systemd is the init system here");
+        await using var daemon = await CrispDaemon.StartAsync();
+        var (exitCode, output) = await CrispDaemon.RunToExitAsync(
+            ["--config", daemon.ConfigPath, "--runtime-cgroup-driver", "systemd"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("/run/systemd/system", output);
+        Assert.Contains("cgroup_driver", output);
+        // Refused before touching the socket: the running daemon is untouched.
+        await daemon.Runtime.VersionAsync(new VersionRequest());
     }
 
     [Fact]
