@@ -78,11 +78,14 @@ internal static class KernelChecks
 
     public static PreflightItem Lsm(PreflightHost host)
     {
-        var features = HostFeatureDetector.Detect(host.Paths);
-        if (features.AppArmorEnabled) return PreflightItem.Ok("AppArmor/SELinux", "AppArmor is enabled");
-        if (features.SelinuxEnabled) return PreflightItem.Ok("AppArmor/SELinux", "SELinux is enabled");
-        return PreflightItem.Degraded("AppArmor/SELinux", "neither is enabled: pods asking for an AppArmor profile or SELinux label cannot get one",
-            "boot with apparmor=1 security=apparmor (and install apparmor) if pods need profiles");
+        if (host.AppArmor.Enabled) return PreflightItem.Ok("AppArmor/SELinux", "AppArmor is enabled: RuntimeDefault applies crisp-default");
+        if (host.Selinux.Enabled)
+            return host.Selinux.ContainerContexts is null
+                ? PreflightItem.Degraded("AppArmor/SELinux", "SELinux is enabled but the policy has no container contexts (lxc_contexts): pods run without labels",
+                    "install a policy with container types (container-selinux)")
+                : PreflightItem.Ok("AppArmor/SELinux", "SELinux is enabled: each pod gets its own MCS level");
+        return PreflightItem.Degraded("AppArmor/SELinux", "neither is enabled: RuntimeDefault runs unconfined and named AppArmor profiles are refused",
+            "boot with apparmor=1 security=apparmor and install apparmor (apparmor_parser) if pods need profiles");
     }
 
     public static PreflightItem OomScoreAdj(PreflightHost host)

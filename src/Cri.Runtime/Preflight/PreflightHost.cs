@@ -3,6 +3,7 @@ using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.Lsm;
 
 namespace Crisp.Runtime.Preflight;
 
@@ -18,7 +19,9 @@ internal sealed record PreflightHost(
     Func<string, string?> FindExecutable,
     Func<string, CancellationToken, Task<string?>> ReadVersion,
     Func<RuntimeHandlerOptions, bool, CancellationToken, Task<HandlerAvailability>> ProbeHandler,
-    Func<string, long?> AvailableBytes)
+    Func<string, long?> AvailableBytes,
+    IAppArmorHost AppArmor,
+    ISelinuxHost Selinux)
 {
     private static readonly TimeSpan VersionTimeout = TimeSpan.FromSeconds(10);
 
@@ -36,7 +39,9 @@ internal sealed record PreflightHost(
             ExecutableLocator.Find,
             ReadFirstVersionLineAsync,
             (handler, systemd, ct) => HandlerProbe.ProbeAsync(handler.Name, handler.Path, systemd, ct),
-            AvailableBytesAt);
+            AvailableBytesAt,
+            new AppArmorHost(),
+            new SelinuxHost());
     }
 
     private static async Task<string?> ReadFirstVersionLineAsync(string binary, CancellationToken ct)

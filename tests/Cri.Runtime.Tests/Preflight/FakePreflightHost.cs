@@ -2,6 +2,7 @@ using Crisp.Runtime.Api;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Preflight;
+using Crisp.Runtime.Tests.Fakes;
 
 namespace Crisp.Runtime.Tests.Preflight;
 
@@ -37,7 +38,7 @@ internal sealed class FakePreflightHost : IDisposable
     public void Delete(string relative) => File.Delete(Path.Combine(Dir, relative));
 
     public PreflightHost Build() => new(
-        new HostPaths(P("status"), P("oom_score_adj"), P("seccomp"), P("apparmor"), P("selinux/enforce"), P("cgroup")),
+        new HostPaths(P("status"), P("oom_score_adj"), P("seccomp"), P("cgroup")),
         P("filesystems"),
         P("cgroups"),
         P("osrelease"),
@@ -47,7 +48,9 @@ internal sealed class FakePreflightHost : IDisposable
         name => Executables.GetValueOrDefault(name),
         (binary, _) => Task.FromResult<string?>($"{Path.GetFileName(binary)} version 1.0"),
         (handler, _, _) => Task.FromResult(Probes.GetValueOrDefault(handler.Name) ?? HandlerAvailability.NotReady($"{handler.Name} probe failed")),
-        _ => FreeBytes);
+        _ => FreeBytes,
+        new FakeAppArmorHost { Enabled = File.ReadAllText(P("apparmor")).Trim() == "Y" },
+        new FakeSelinuxHost());
 
     public RuntimeOptions Options(params string[] handlers) => new()
     {
