@@ -75,7 +75,7 @@ dist:
 	sed -e 's|@BINDIR@|/usr/local/bin|g' packaging/crisp.service.in > $(DIST)/$(RELEASE)/crisp.service
 	$(CRISPD) --print-default-config > $(DIST)/$(RELEASE)/crisp.toml
 	cp packaging/INSTALL.md README.md $(DIST)/$(RELEASE)/
-	@if [ -f LICENSE ]; then cp LICENSE $(DIST)/$(RELEASE)/; else echo "warning: no LICENSE file in the repository; the tarball has none" >&2; fi
+	cp LICENSE $(DIST)/$(RELEASE)/
 	tar -C $(DIST) --owner=0 --group=0 --sort=name -czf $(DIST)/$(RELEASE).tar.gz $(RELEASE)
 	cd $(DIST) && sha256sum $(RELEASE).tar.gz > $(RELEASE).tar.gz.sha256
 	rm -rf $(DIST)/$(RELEASE)

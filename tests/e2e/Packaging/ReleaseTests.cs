@@ -29,7 +29,7 @@ public sealed class ReleaseTests : IDisposable
 
         (await ToolRunner.RunAsync("tar", ["-C", _work, "-xzf", tarball])).EnsureSuccess();
         var tree = Path.Combine(_work, name);
-        foreach (var file in new[] { "crispd/crispd", "install.sh", "crisp.service", "crisp.service.in", "crisp.toml", "INSTALL.md", "README.md" })
+        foreach (var file in new[] { "crispd/crispd", "install.sh", "crisp.service", "crisp.service.in", "crisp.toml", "INSTALL.md", "README.md", "LICENSE" })
             Assert.True(File.Exists(Path.Combine(tree, file)), $"{file} missing from {Path.GetFileName(tarball)}");
         Assert.Contains("ExecStart=/usr/local/bin/crispd\n", await File.ReadAllTextAsync(Path.Combine(tree, "crisp.service")));
 
