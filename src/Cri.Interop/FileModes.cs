@@ -22,6 +22,13 @@ public static class FileModes
     /// <summary>0700: every crisp-owned directory (stores, snapshots, container and sandbox dirs, state).</summary>
     public const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>
+    /// 0711: a parent a pod user namespace's root must traverse (runc resolves the container's rootfs path after
+    /// joining the user namespace, where host root's directories are "other"). Nothing can be listed; the child
+    /// directories keep their own 0700.
+    /// </summary>
+    public const UnixFileMode TraverseOnlyDirectory = PrivateDirectory | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
     /// <summary>0600: databases, bundles, process specs, caches: anything holding env, config or secrets.</summary>
     public const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 

@@ -14,8 +14,11 @@ public sealed record HostFeatures(
     int MinOomScoreAdj,
     bool SeccompEnabled);
 
-/// <summary>Paths of the pod-level namespaces a container joins; null means "not shared at pod level".</summary>
-public sealed record SandboxNamespaces(string? NetworkPath, string? IpcPath, string? UtsPath, string? PidPath);
+/// <summary>
+/// Paths of the pod-level namespaces a container joins; null means "not shared at pod level". <paramref name="UserPath"/>
+/// is the pod's own user namespace (userns_options mode POD), null when the pod uses the host's.
+/// </summary>
+public sealed record SandboxNamespaces(string? NetworkPath, string? IpcPath, string? UtsPath, string? PidPath, string? UserPath = null);
 
 /// <summary>Per-pod files bind-mounted into every container of the pod.</summary>
 public sealed record SandboxFiles(string HostnamePath, string HostsPath, string ResolvConfPath, string ShmPath);

@@ -155,6 +155,23 @@ public sealed partial class ContainerCreator
             : null;
     }
 
+    /// <summary>
+    /// A bind mount with uid/gid mappings becomes an idmapped clone of its source under the bundle (runc 1.1.5 has no
+    /// idmap mount option, so runc binds the clone). The mappings must be the pod's: the clone is idmapped through
+    /// the pod's pinned user namespace, so host owner 0 is the container's root.
+    /// </summary>
+    private string IdmapBindSource(ContainerRecord record, SandboxRecord sandbox, string source, Mount mount, string field)
+    {
+        var pod = sandbox.UserNamespaceMappings;
+        if (pod is null || string.IsNullOrEmpty(sandbox.UserNamespacePath))
+            throw RuntimeException.InvalidField($"{field}.uidMappings", "id-mapped mounts need a pod with its own user namespace (userns_options mode POD)");
+        if (!pod.Matches(mount.UidMappings, mount.GidMappings))
+            throw RuntimeException.InvalidField($"{field}.uidMappings", "must be the pod's user namespace mappings (one uid and one gid range, the same as userns_options)");
+        var target = Path.Combine(record.IdmappedMountsPath, ObjectIds.New());
+        _mounts.MountIdmapped(source, target, sandbox.UserNamespacePath);
+        return target;
+    }
+
     private async Task BuildAndCreateAsync(
         ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
     {
@@ -168,7 +185,12 @@ public sealed partial class ContainerCreator
 
         record.RootfsMounted = true;
         await _store.SaveAsync(record, CancellationToken.None);
-        await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, cancellationToken);
+        var userNamespace = sandbox.UserNamespaceMappings;
+        var idmap = userNamespace is not null && sandbox.UserNamespacePath is { } userPath
+            ? new RootfsIdmap(userPath, userNamespace.HostRootUid, userNamespace.HostRootGid)
+            : null;
+        if (idmap is not null) UserNamespaceAccess.OpenContainerDirectory(_layout, record.Directory, idmap.HostRootUid, idmap.HostRootGid);
+        await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, idmap, cancellationToken);
 
         var context = new ContainerSpecContext(
             record.Id,
@@ -176,7 +198,7 @@ public sealed partial class ContainerCreator
             sandbox.Config,
             image,
             record.RootfsPath,
-            new SandboxNamespaces(sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath),
+            new SandboxNamespaces(sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath, sandbox.UserNamespacePath),
             record.CgroupsPath,
             new SandboxFiles(sandbox.HostnamePath, sandbox.HostsPath, sandbox.ResolvConfPath, sandbox.ShmPath),
             _host);
@@ -194,6 +216,7 @@ public sealed partial class ContainerCreator
             SandboxId = sandbox.Id,
             ResolveTargetPidNamespace = targetId => TargetPidNamespace(targetId, sandbox.Id),
             AllowedAnnotationPrefixes = _allowedAnnotations,
+            IdmapBindSource = (source, mount, field) => IdmapBindSource(record, sandbox, source, mount, field),
         });
         foreach (var ignored in generated.IgnoredRequests) Log.RequestIgnored(_logger, record.Id, ignored);
         record.SpecJson = generated.Spec.ToJson();

@@ -108,6 +108,11 @@ public sealed partial class ContainerTeardown(
             await mounts.UnmountRootfsAsync(record.RootfsPath, cancellationToken);
             record.RootfsMounted = false;
         });
+        await steps.RunAsync("unmount idmapped volumes", () =>
+        {
+            mounts.UnmountAllUnder(record.IdmappedMountsPath);
+            return Task.CompletedTask;
+        });
         if (await steps.RemoveDirectoriesAsync(mounts, record.Directory, record.BundleDirectory)) exits.ForgetExitFile(record.Id);
         if (strict) steps.ThrowIfFailed($"removing container {record.Id}");
         await store.DeleteContainerAsync(record.Id, CancellationToken.None);

@@ -10,8 +10,6 @@ namespace Crisp.Runtime.Handlers;
 /// </summary>
 internal static class HandlerProbe
 {
-    /// <summary>False until pod user namespaces (NamespaceOption.userns_options) are implemented.</summary>
-    private const bool CrispSupportsUserNamespaces = false;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
     private static readonly string[] HostTopLevel = ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
@@ -37,9 +35,9 @@ internal static class HandlerProbe
                 return HandlerAvailability.NotReady($"{name} did not run a probe container within {ProbeTimeout.TotalSeconds:0}s");
             if (!run.Succeeded)
                 return HandlerAvailability.NotReady($"{name} cannot run containers on this host: {ConmonSyncMessage.CleanRuntimeError(run.ErrorText)}");
-            // User namespaces are advertised only once crisp does them end to end (idmapped rootfs and volumes);
-            // a kubelet trusts this flag and would send hostUsers:false pods crisp then refuses.
-            return new HandlerAvailability(true, null, rro, SupportsUserNamespaces: userns && CrispSupportsUserNamespaces);
+            // crisp pins the pod's user namespace and idmaps the rootfs and volumes itself; the runtime only has to
+            // join a user namespace by path (its `features` lists "user").
+            return new HandlerAvailability(true, null, rro, SupportsUserNamespaces: userns);
         }
         finally
         {

@@ -9,5 +9,8 @@ namespace Crisp.Runtime.Namespaces;
 /// </summary>
 public sealed record PinnedNamespaces(string? NetworkPath, string? IpcPath, string? UtsPath, string? PidPath, ProcessIdentity? PidHolder)
 {
-    public SandboxNamespaces ToSandboxNamespaces() => new(NetworkPath, IpcPath, UtsPath, PidPath);
+    /// <summary>The pod's own user namespace (userns_options mode POD), owner of the others; null: the host's.</summary>
+    public string? UserPath { get; init; }
+
+    public SandboxNamespaces ToSandboxNamespaces() => new(NetworkPath, IpcPath, UtsPath, PidPath, UserPath);
 }

@@ -15,7 +15,9 @@ namespace Crisp.Runtime.Namespaces;
 /// because the mounts do. The files live at &lt;dir&gt;/&lt;sandbox&gt;/{net,ipc,uts,pid}. util-linux `unshare`
 /// (essential on Debian) creates and pins them. A PID namespace dies with its init, so a shared pod PID
 /// namespace also gets a tiny holder: `unshare --pid --fork` running a reaping sh loop as the pod's pid 1 in its
-/// own session, detached from crispd; it is identified by pid and start time.
+/// own session, detached from crispd; it is identified by pid and start time. A pod with its own user namespace
+/// (userns_options mode POD) has it pinned first and every other namespace created inside it
+/// (<see cref="UserNamespacePinning"/>).
 /// </summary>
 public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNamespaces> logger) : IPodNamespaces
 {
@@ -40,23 +42,27 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         Path.Combine(namespacesDir, State.ObjectIds.RequireFileNameSafe(sandboxId, "pod_sandbox_id"));
 
     public async Task<PinnedNamespaces> CreateAsync(
-        string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)
+        string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname,
+        UserNamespaceMappings? userNamespace, CancellationToken ct)
     {
         var dir = SandboxDir(sandboxId);
         OwnedDirectory.Ensure(dir);
+        string? user = userNamespace is not null ? Path.Combine(dir, "user") : null;
         string? net = newNetwork ? Path.Combine(dir, "net") : null;
         string? ipc = newIpc ? Path.Combine(dir, "ipc") : null;
         string? uts = newUts ? Path.Combine(dir, "uts") : null;
         string? pid = sharedPid ? Path.Combine(dir, "pid") : null;
         try
         {
+            if (user is not null)
+                await UserNamespacePinning.PinUserNamespaceAsync(sandboxId, userNamespace!, user, ct).ConfigureAwait(false);
             if (net is not null || ipc is not null || uts is not null)
-                await PinAsync(sandboxId, net, ipc, uts, hostname, ct).ConfigureAwait(false);
+                await PinAsync(sandboxId, user, net, ipc, uts, hostname, ct).ConfigureAwait(false);
             ProcessIdentity? holder = null;
             if (pid is not null)
-                holder = await StartPidHolderAsync(sandboxId, pid, ipc, uts, ct).ConfigureAwait(false);
-            LogPinned(logger, sandboxId, net is not null, ipc is not null, uts is not null, holder?.Pid ?? 0);
-            return new PinnedNamespaces(net, ipc, uts, pid, holder);
+                holder = await StartPidHolderAsync(sandboxId, pid, user, ipc, uts, ct).ConfigureAwait(false);
+            LogPinned(logger, sandboxId, user is not null, net is not null, ipc is not null, uts is not null, holder?.Pid ?? 0);
+            return new PinnedNamespaces(net, ipc, uts, pid, holder) { UserPath = user };
         }
         catch
         {
@@ -76,7 +82,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
             var p = Path.Combine(dir, name);
             return mounts.IsMountPoint(p) ? p : null;
         }
-        return new PinnedNamespaces(Pinned("net"), Pinned("ipc"), Pinned("uts"), Pinned("pid"), ReadHolder(dir));
+        return new PinnedNamespaces(Pinned("net"), Pinned("ipc"), Pinned("uts"), Pinned("pid"), ReadHolder(dir)) { UserPath = Pinned("user") };
     }
 
     /// <summary>True when the pod's PID namespace holder is still the process that was started for it.</summary>
@@ -98,7 +104,8 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
             }
         }
         if (!System.IO.Directory.Exists(dir)) return;
-        foreach (var name in new[] { "net", "ipc", "uts", "pid" })
+        // The user namespace last: the others belong to it (the kernel keeps it alive for them anyway).
+        foreach (var name in new[] { "net", "ipc", "uts", "pid", "user" })
         {
             var path = Path.Combine(dir, name);
             // A file may have been mounted more than once if a create was retried.
@@ -107,8 +114,22 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         System.IO.Directory.Delete(dir, recursive: true);
     }
 
-    private async Task PinAsync(string sandboxId, string? net, string? ipc, string? uts, string? hostname, CancellationToken ct)
+    private async Task PinAsync(string sandboxId, string? user, string? net, string? ipc, string? uts, string? hostname, CancellationToken ct)
     {
+        // Runs inside the new namespaces: name the UTS namespace and bring up loopback in the network one.
+        var script = "set -e; "
+            // In a pod user namespace /proc/sys is only writable by the host's root; sethostname(2) checks the
+            // capability in the namespace's owner instead, so the hostname tool is used there.
+            + (uts is not null && !string.IsNullOrEmpty(hostname)
+                ? user is null ? "printf %s \"$1\" > /proc/sys/kernel/hostname; " : "hostname \"$1\"; "
+                : "")
+            + (net is not null ? "if command -v ip >/dev/null 2>&1; then ip link set lo up; fi; " : "")
+            + "true";
+        if (user is not null)
+        {
+            await UserNamespacePinning.PinOwnedNamespacesAsync(sandboxId, user, net, ipc, uts, script, hostname, ct).ConfigureAwait(false);
+            return;
+        }
         var args = new List<string>();
         foreach (var (flag, path) in new[] { ("--net", net), ("--ipc", ipc), ("--uts", uts) })
         {
@@ -116,11 +137,6 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
             OwnedFile.Open(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, FileModes.PrivateFile).Dispose();
             args.Add($"{flag}={path}");
         }
-        // Runs inside the new namespaces: name the UTS namespace and bring up loopback in the network one.
-        var script = "set -e; "
-            + (uts is not null && !string.IsNullOrEmpty(hostname) ? "printf %s \"$1\" > /proc/sys/kernel/hostname; " : "")
-            + (net is not null ? "if command -v ip >/dev/null 2>&1; then ip link set lo up; fi; " : "")
-            + "true";
         args.AddRange(["--", "/bin/sh", "-c", script, "crisp-pin", hostname ?? ""]);
         var unshare = ExecutableLocator.Find("unshare")
             ?? throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux unshare was not found; it is needed to create pod namespaces");
@@ -154,7 +170,7 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         return link;
     }
 
-    private async Task<ProcessIdentity> StartPidHolderAsync(string sandboxId, string pidPath, string? ipc, string? uts, CancellationToken ct)
+    private async Task<ProcessIdentity> StartPidHolderAsync(string sandboxId, string pidPath, string? user, string? ipc, string? uts, CancellationToken ct)
     {
         OwnedFile.Open(pidPath, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write }, FileModes.PrivateFile).Dispose();
         var unshare = ExecutableLocator.Find("unshare")
@@ -169,15 +185,18 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         psi.ArgumentList.Add("exec \"$@\" </dev/null >/dev/null 2>&1");
         psi.ArgumentList.Add("crisp-pid-holder");
         if (setsid is not null) psi.ArgumentList.Add(setsid);
-        if (ipc is not null || uts is not null)
+        if (user is not null || ipc is not null || uts is not null)
         {
             if (nsenter is null) throw new RuntimeException(RuntimeErrorKind.Internal, "util-linux nsenter was not found");
             psi.ArgumentList.Add(nsenter);
+            if (user is not null) psi.ArgumentList.Add("--user=" + user);
             if (ipc is not null) psi.ArgumentList.Add("--ipc=" + ipc);
             if (uts is not null) psi.ArgumentList.Add("--uts=" + uts);
             psi.ArgumentList.Add("--");
         }
-        foreach (var a in new[] { unshare, "--pid=" + pidPath, "--fork", "--kill-child", "/bin/sh", "-c", HolderScript, EnsurePauseLink() })
+        // Inside a user namespace unshare may not mount on the host, so crispd pins the new PID namespace itself
+        // (unshare's pid_for_children, as unshare would).
+        foreach (var a in new[] { unshare, user is null ? "--pid=" + pidPath : "--pid", "--fork", "--kill-child", "/bin/sh", "-c", HolderScript, EnsurePauseLink() })
             psi.ArgumentList.Add(a);
 
         var process = Process.Start(psi)
@@ -194,6 +213,11 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         var deadline = DateTime.UtcNow + HolderPinTimeout;
         while (!MountTable.ReadSelf().IsMountPoint(pidPath))
         {
+            if (user is not null && PidNamespaceCreated(identity.Value.Pid))
+            {
+                Libc.Mount(ProcFile.OfProcess(identity.Value.Pid, "ns/pid_for_children"), pidPath, null, Libc.MS_BIND, null);
+                continue;
+            }
             if (process.HasExited)
                 throw new RuntimeException(RuntimeErrorKind.Internal,
                     $"PID namespace holder of pod sandbox {sandboxId} exited with {process.ExitCode} before pinning {pidPath}");
@@ -205,14 +229,20 @@ public sealed partial class PodNamespaces(string namespacesDir, ILogger<PodNames
         return identity.Value;
     }
 
+    private static bool PidNamespaceCreated(int unsharePid)
+    {
+        try { return UserNamespacePinning.HasOwnNamespace(unsharePid, "ns/pid_for_children"); }
+        catch (IOException) { return false; }
+    }
+
     private static ProcessIdentity? ReadHolder(string dir)
     {
         try { return ProcessIdentity.Parse(File.ReadAllText(Path.Combine(dir, HolderFile))); }
         catch (IOException) { return null; }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Pinned namespaces of pod sandbox {SandboxId}: net {Net}, ipc {Ipc}, uts {Uts}, pid holder {HolderPid}")]
-    private static partial void LogPinned(ILogger logger, string sandboxId, bool net, bool ipc, bool uts, int holderPid);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pinned namespaces of pod sandbox {SandboxId}: user {User}, net {Net}, ipc {Ipc}, uts {Uts}, pid holder {HolderPid}")]
+    private static partial void LogPinned(ILogger logger, string sandboxId, bool user, bool net, bool ipc, bool uts, int holderPid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PID namespace holder of pod sandbox {SandboxId} did not exit within 5s of SIGKILL")]
     private static partial void LogHolderSlow(ILogger logger, string sandboxId);

@@ -128,9 +128,8 @@ public static class ContainerConfigValidator
             throw RuntimeException.InvalidField($"{field}.run_as_group", "run_as_group requires run_as_user or run_as_username");
         for (var i = 0; i < sc.SupplementalGroups.Count; i++)
             if (sc.SupplementalGroups[i] < 0) throw RuntimeException.InvalidField($"{field}.supplemental_groups[{i}]", $"{sc.SupplementalGroups[i]} is negative");
-        if (sc.NamespaceOptions?.UsernsOptions is { } userns && userns.Mode != NamespaceMode.Node)
-            throw RuntimeException.InvalidField($"{field}.namespace_options.userns_options",
-                "user namespaces are not supported yet (linux.security_context.namespace_options.userns_options)");
+        // Its shape here; that it matches the pod's user namespace is checked when the spec joins it.
+        Namespaces.UserNamespaceMappings.FromPod(sc.NamespaceOptions?.UsernsOptions, $"{field}.namespace_options.userns_options");
         for (var i = 0; i < sc.MaskedPaths.Count; i++) SpecPaths.RequireCleanAbsolute(sc.MaskedPaths[i], $"{field}.masked_paths[{i}]");
         for (var i = 0; i < sc.ReadonlyPaths.Count; i++) SpecPaths.RequireCleanAbsolute(sc.ReadonlyPaths[i], $"{field}.readonly_paths[{i}]");
     }

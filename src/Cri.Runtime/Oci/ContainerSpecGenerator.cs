@@ -58,11 +58,16 @@ public static class ContainerSpecGenerator
         var (mounts, rootfsPropagation) = SpecMounts.Build(context, options, privileged, readonlyRootfs, hostIpc);
         var (devices, deviceRules) = SpecDevices.Build(config, privileged, options);
         var namespaces = SpecNamespaces.Build(context, namespaceOptions, options);
+        var userNamespace = SpecNamespaces.UserNamespace(context, namespaceOptions);
         var sharesHostUts = !namespaces.Any(n => n.Type == OciNamespace.Uts);
 
         var linux = new OciLinux
         {
             Namespaces = namespaces,
+            // runc 1.1.5 joins the pinned user namespace by path and still needs its mappings (for the owners of
+            // the devices it creates and to check the process user); it writes no map when joining.
+            UidMappings = userNamespace?.OciUidMappings(),
+            GidMappings = userNamespace?.OciGidMappings(),
             CgroupsPath = string.IsNullOrEmpty(context.CgroupsPath) ? null : context.CgroupsPath,
             Resources = SpecResources.Build(config.Linux?.Resources, context.Host, deviceRules),
             Devices = devices.Count > 0 ? devices : null,

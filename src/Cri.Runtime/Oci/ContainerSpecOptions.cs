@@ -1,3 +1,5 @@
+using Crisp.Cri.V1;
+
 namespace Crisp.Runtime.Oci;
 
 /// <summary>How a host mount propagates events, as /proc/self/mountinfo reports it.</summary>
@@ -51,6 +53,12 @@ public sealed record ContainerSpecOptions
 
     /// <summary>SELinux label of the mounts runc creates (linux.mountLabel); null: none.</summary>
     public string? SelinuxMountLabel { get; init; }
+
+    /// <summary>
+    /// Prepares an idmapped clone of a bind source whose Mount has uid/gid mappings and returns the path runc should
+    /// bind instead (source, the CRI mount, its field name). Unset: such mounts are refused.
+    /// </summary>
+    public Func<string, Mount, string, string>? IdmapBindSource { get; init; }
 
     /// <summary>Host /dev, enumerated for privileged containers.</summary>
     public string HostDevPath { get; init; } = "/dev";

@@ -83,9 +83,10 @@ internal static class SpecMounts
             throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"{field}.image: image volumes are not supported yet");
         if (!string.IsNullOrEmpty(mount.ImageSubPath))
             throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"{field}.image_sub_path: image volumes are not supported yet");
-        if (mount.UidMappings.Count > 0 || mount.GidMappings.Count > 0)
+        var idmapped = mount.UidMappings.Count > 0 || mount.GidMappings.Count > 0;
+        if (idmapped && options.IdmapBindSource is null)
             throw RuntimeException.InvalidField(mount.UidMappings.Count > 0 ? $"{field}.uidMappings" : $"{field}.gidMappings",
-                "id-mapped mounts need user namespaces, which are not supported yet");
+                "id-mapped mounts need a pod with its own user namespace");
         if (mount.MountOptions.Count > 0)
             throw RuntimeException.InvalidField($"{field}.mount_options", "extra mount options are not supported");
 
@@ -121,6 +122,14 @@ internal static class SpecMounts
             if (propagation == "rslave" && hostPropagation == HostMountPropagation.Private)
                 throw RuntimeException.InvalidField($"{field}.propagation",
                     $"host-to-container propagation needs {mount.HostPath} on a shared or slave host mount (it is private)");
+        }
+
+        if (idmapped)
+        {
+            // The clone is a mount of its own: nothing the host mounts later below the source reaches it.
+            if (propagation != "rprivate")
+                throw RuntimeException.InvalidField($"{field}.propagation", "an id-mapped mount (uidMappings/gidMappings set) must be private");
+            source = options.IdmapBindSource!(source, mount, field);
         }
 
         var mountOptions = new List<string> { "rbind", propagation };

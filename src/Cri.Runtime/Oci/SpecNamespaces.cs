@@ -10,12 +10,10 @@ internal static class SpecNamespaces
 
     public static List<OciNamespace> Build(ContainerSpecContext context, NamespaceOption options, ContainerSpecOptions specOptions)
     {
-        if (options.UsernsOptions is { } userns && userns.Mode != NamespaceMode.Node)
-            throw RuntimeException.InvalidField($"{Field}.userns_options",
-                "user namespaces are not supported yet (linux.security_context.namespace_options.userns_options)");
-
         var pod = context.Namespaces;
         var result = new List<OciNamespace> { new() { Type = OciNamespace.Mount } };
+        if (UserNamespace(context, options) is not null)
+            result.Add(new OciNamespace { Type = OciNamespace.User, Path = pod.UserPath });
 
         switch (options.Pid)
         {
@@ -48,6 +46,30 @@ internal static class SpecNamespaces
 
         if (context.Host.CgroupV2) result.Add(new OciNamespace { Type = OciNamespace.Cgroup });
         return result;
+    }
+
+    /// <summary>
+    /// The pod's user namespace mappings when its containers join its user namespace, else null. A container's own
+    /// userns_options (the kubelet repeats the pod's) must agree with the pod: mode POD only in a pod that has one,
+    /// with the same mappings when it names them; a pod user namespace cannot be left for the host's.
+    /// </summary>
+    public static Namespaces.UserNamespaceMappings? UserNamespace(ContainerSpecContext context, NamespaceOption options)
+    {
+        var pod = Namespaces.UserNamespaceMappings.FromPod(context.Sandbox.Linux?.SecurityContext?.NamespaceOptions?.UsernsOptions,
+            "sandbox_config.linux.security_context.namespace_options.userns_options");
+        var requested = options.UsernsOptions;
+        if (requested is null) return pod;
+        var field = $"{Field}.userns_options";
+        var own = Namespaces.UserNamespaceMappings.FromPod(requested, field);
+        if (own is null && pod is not null)
+            throw RuntimeException.InvalidField($"{field}.mode", "NODE in a pod with its own user namespace; containers share the pod's (POD)");
+        if (own is not null && pod is null)
+            throw RuntimeException.InvalidField($"{field}.mode", "POD in a pod without a user namespace (the sandbox's userns_options mode is NODE)");
+        if (own is not null && own != pod)
+            throw RuntimeException.InvalidField(field, "uids/gids differ from the pod sandbox's user namespace mappings");
+        if (pod is not null && string.IsNullOrEmpty(context.Namespaces.UserPath))
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, "the pod sandbox's user namespace is not pinned; create a new sandbox");
+        return pod;
     }
 
     private static void AddShared(List<OciNamespace> result, string type, NamespaceMode mode, string? podPath, string field)

@@ -133,7 +133,7 @@ public sealed partial class RecoveryService(
                 await sandboxes.RemoveAsync(sandbox, cancellationToken);
                 return;
             case SandboxPhase.Ready:
-                var missing = new[] { sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath }
+                var missing = new[] { sandbox.NetworkNamespacePath, sandbox.IpcNamespacePath, sandbox.UtsNamespacePath, sandbox.PidNamespacePath, sandbox.UserNamespacePath }
                     .Where(p => !string.IsNullOrEmpty(p) && !File.Exists(p)).ToList();
                 var shmLost = sandbox.ShmMounted && !mounts.IsMountPoint(sandbox.ShmPath);
                 // A shared PID namespace lives only as long as its holder process (the pod's pid 1).

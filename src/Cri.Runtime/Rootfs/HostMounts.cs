@@ -1,3 +1,4 @@
+using Crisp.Interop;
 using Crisp.Interop.Procfs;
 using Crisp.Runtime.Sandboxes;
 
@@ -6,8 +7,24 @@ namespace Crisp.Runtime.Rootfs;
 /// <summary>The host's real mounts: overlayfs rootfs, shm tmpfs and /proc/self/mountinfo.</summary>
 public sealed class HostMounts : IRuntimeMounts
 {
-    public async Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct) =>
-        await OverlayRootfs.MountAsync(lowerDirsLowestFirst, upperDir, workDir, target, ct);
+    public async Task MountRootfsAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct) =>
+        await OverlayRootfs.MountAsync(lowerDirsLowestFirst, upperDir, workDir, target, idmap, ct);
+
+    public void MountIdmapped(string source, string target, string userNamespacePath)
+    {
+        OwnedDirectory.Ensure(Path.GetDirectoryName(target)!);
+        if (Directory.Exists(source)) OwnedDirectory.Ensure(target);
+        else OwnedFile.Open(target, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write }, FileModes.PrivateFile).Dispose();
+        using var userNamespace = File.OpenHandle(userNamespacePath);
+        Libc.MountIdmapped(source, target, userNamespace);
+    }
+
+    public void UnmountAllUnder(string directory)
+    {
+        foreach (var mountPoint in MountTable.ReadSelf().MountPointsUnder(directory))
+            while (Libc.Unmount(mountPoint, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
+    }
 
     public async Task UnmountRootfsAsync(string target, CancellationToken ct)
     {

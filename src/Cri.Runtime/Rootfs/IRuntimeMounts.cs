@@ -7,10 +7,21 @@ namespace Crisp.Runtime.Rootfs;
 public interface IRuntimeMounts
 {
     /// <param name="lowerDirsLowestFirst">Image layer directories, base layer first.</param>
-    Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct);
+    /// <param name="idmap">For a pod with its own user namespace: idmapped layers and an upper dir owned by its root.</param>
+    Task MountRootfsAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct);
 
     /// <summary>Unmounts a container rootfs; not mounted is success.</summary>
     Task UnmountRootfsAsync(string target, CancellationToken ct);
+
+    /// <summary>
+    /// Attaches at <paramref name="target"/> (created as a directory or file like the source) a clone of
+    /// <paramref name="source"/> idmapped through the user namespace pinned at <paramref name="userNamespacePath"/>.
+    /// </summary>
+    void MountIdmapped(string source, string target, string userNamespacePath);
+
+    /// <summary>Detaches every mount at or below <paramref name="directory"/>; none is success.</summary>
+    void UnmountAllUnder(string directory);
 
     /// <summary>Mounts the pod's shm tmpfs (creating the directory); already mounted is success.</summary>
     void MountShm(string path, string? selinuxMountLabel);

@@ -9,13 +9,19 @@ namespace Crisp.Runtime.Rootfs;
 /// The layers are handed to the kernel one at a time with fsconfig("lowerdir+") (Linux 6.8+), which has no
 /// overall length limit, so images with many layers and long snapshot paths mount fine; older kernels fall back
 /// to mount(2), whose option string must fit in one page.
+/// For a pod with its own user namespace the overlay cannot itself be idmapped (mount_setattr(MOUNT_ATTR_IDMAP)
+/// on an overlay mount answers EINVAL on this kernel line), but overlayfs takes idmapped layers: each lower dir
+/// is cloned as an idmapped mount under the container's directory, the overlay is built on the clones, and the
+/// clones are detached at once (the overlay keeps its own references). The upper dir stays a plain directory
+/// owned by the host ids of the container's root, so copied-up and new files belong to those host ids.
 /// </summary>
 public static class OverlayRootfs
 {
     private const int PageLimit = 4095;
 
     /// <param name="lowerDirsLowestFirst">Image layer directories, base layer first (as the image store lists them).</param>
-    public static Task MountAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct)
+    public static Task MountAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         // The upper dir's mode is the container's "/"; work and the mount point are the kernel's and crisp's.
@@ -42,15 +48,51 @@ public static class OverlayRootfs
         if (MountTable.ReadSelf().IsMountPoint(target))
             throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
 
+        var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "idmapped-layers");
         try
         {
-            MountWithFsConfig(lowers, upperDir, workDir, target);
+            if (idmap is not null)
+            {
+                lowers = IdmapLayers(lowers, idmappedDir, idmap);
+                Libc.Lchown(upperDir, idmap.HostRootUid, idmap.HostRootGid);
+            }
+            try
+            {
+                MountWithFsConfig(lowers, upperDir, workDir, target);
+            }
+            catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+            {
+                MountClassic(lowers, upperDir, workDir, target, e);
+            }
         }
-        catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+        finally
         {
-            MountClassic(lowers, upperDir, workDir, target, e);
+            if (idmap is not null) DetachLayers(idmappedDir);
         }
         return Task.CompletedTask;
+    }
+
+    private static List<string> IdmapLayers(List<string> lowersTopFirst, string idmappedDir, RootfsIdmap idmap)
+    {
+        OwnedDirectory.Ensure(idmappedDir);
+        using var userNamespace = File.OpenHandle(idmap.UserNamespacePath);
+        var clones = new List<string>(lowersTopFirst.Count);
+        for (var i = 0; i < lowersTopFirst.Count; i++)
+        {
+            var clone = Path.Combine(idmappedDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            OwnedDirectory.Ensure(clone);
+            Libc.MountIdmapped(lowersTopFirst[i], clone, userNamespace);
+            clones.Add(clone);
+        }
+        return clones;
+    }
+
+    private static void DetachLayers(string idmappedDir)
+    {
+        if (!Directory.Exists(idmappedDir)) return;
+        foreach (var clone in Directory.GetDirectories(idmappedDir))
+            while (Libc.Unmount(clone, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
+        Directory.Delete(idmappedDir, recursive: true);
     }
 
     private static void MountWithFsConfig(List<string> lowersTopFirst, string upper, string work, string target)

@@ -38,6 +38,7 @@ public sealed class SandboxQueries(IStateStore store)
                 ["ipc"] = sandbox.IpcNamespacePath,
                 ["uts"] = sandbox.UtsNamespacePath,
                 ["pid"] = sandbox.PidNamespacePath,
+                ["user"] = sandbox.UserNamespacePath,
             },
             ["hostnamePath"] = sandbox.HostnamePath,
             ["hostsPath"] = sandbox.HostsPath,

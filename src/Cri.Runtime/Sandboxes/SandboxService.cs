@@ -118,11 +118,13 @@ public sealed partial class SandboxService(
             newUts: !record.HostNetwork,
             sharedPid: options.Pid == NamespaceMode.Pod,
             hostname: record.HostNetwork ? null : hostname,
+            userNamespace: record.UserNamespaceMappings,
             cancellationToken);
         record.NetworkNamespacePath = pinned.NetworkPath;
         record.IpcNamespacePath = pinned.IpcPath;
         record.UtsNamespacePath = pinned.UtsPath;
         record.PidNamespacePath = pinned.PidPath;
+        record.UserNamespacePath = pinned.UserPath;
         await store.SaveAsync(record, CancellationToken.None);
 
         if (pinned.NetworkPath is not null)

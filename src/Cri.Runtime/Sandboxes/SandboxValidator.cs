@@ -16,11 +16,9 @@ public static class SandboxValidator
             throw RuntimeException.InvalidField("config.metadata.uid", $"\"{metadata.Uid}\" must not contain '/' or '..'");
 
         var security = config.Linux?.SecurityContext;
-        var userns = security?.NamespaceOptions?.UsernsOptions;
-        if (userns is not null && userns.Mode == NamespaceMode.Pod)
-            throw new RuntimeException(RuntimeErrorKind.Unimplemented,
-                "config.linux.security_context.namespace_options.userns_options.mode: POD user namespaces are not supported yet");
         var options = security?.NamespaceOptions;
+        if (Namespaces.UserNamespaceMappings.FromPod(options?.UsernsOptions) is not null)
+            ValidateUserNamespacePod(options!, security!);
         if (options is not null)
         {
             if (options.Network is not (NamespaceMode.Pod or NamespaceMode.Node))
@@ -40,6 +38,24 @@ public static class SandboxValidator
         var hostIpc = options?.Ipc == NamespaceMode.Node;
         Oci.SpecSysctls.Build(config, hostNetwork, hostIpc);
         ValidateNetwork(config);
+    }
+
+    /// <summary>
+    /// A pod user namespace owns the pod's other namespaces, so none of them may be the host's (the kubelet refuses
+    /// hostUsers:false with hostNetwork, hostIPC or hostPID for the same reason: a container root could not mount
+    /// sysfs, mqueue or proc for a namespace its user namespace does not own), and a privileged pod is refused.
+    /// </summary>
+    private static void ValidateUserNamespacePod(NamespaceOption options, LinuxSandboxSecurityContext security)
+    {
+        const string field = "config.linux.security_context.namespace_options";
+        if (options.Network == NamespaceMode.Node)
+            throw RuntimeException.InvalidField($"{field}.network", "NODE cannot be combined with a pod user namespace (userns_options mode POD)");
+        if (options.Ipc == NamespaceMode.Node)
+            throw RuntimeException.InvalidField($"{field}.ipc", "NODE cannot be combined with a pod user namespace (userns_options mode POD)");
+        if (options.Pid == NamespaceMode.Node)
+            throw RuntimeException.InvalidField($"{field}.pid", "NODE cannot be combined with a pod user namespace (userns_options mode POD)");
+        if (security.Privileged)
+            throw RuntimeException.InvalidField("config.linux.security_context.privileged", "a privileged pod cannot have its own user namespace (userns_options mode POD)");
     }
 
     /// <summary>Port mappings and bandwidth annotations, refused before any namespace or CNI call exists.</summary>

@@ -49,6 +49,9 @@ public sealed class ContainerRecord
     public string UpperPath => System.IO.Path.Combine(Directory, "upper");
     [JsonIgnore]
     public string WorkPath => System.IO.Path.Combine(Directory, "work");
+    /// <summary>Idmapped clones of bind-mount sources (pods with their own user namespace), bound by runc as plain binds.</summary>
+    [JsonIgnore]
+    public string IdmappedMountsPath => System.IO.Path.Combine(BundleDirectory, "idmapped-mounts");
     public bool RootfsMounted { get; set; }
     public string CgroupsPath { get; set; } = "";
     /// <summary>Absolute log path (pod log_directory + config log_path), or empty when the kubelet asked for none.</summary>

@@ -27,6 +27,8 @@ public sealed class SandboxRecord
     public string? IpcNamespacePath { get; set; }
     public string? UtsNamespacePath { get; set; }
     public string? PidNamespacePath { get; set; }
+    /// <summary>The pod's pinned user namespace (userns_options mode POD); null: the host's.</summary>
+    public string? UserNamespacePath { get; set; }
     /// <summary>Persistent per-pod directory: hostname, hosts, resolv.conf.</summary>
     public required string Directory { get; init; }
     /// <summary>Volatile per-pod directory (tmpfs): shm mount point.</summary>
@@ -49,6 +51,9 @@ public sealed class SandboxRecord
     public PodSandboxMetadata Metadata => Config.Metadata;
     [JsonIgnore]
     public NamespaceOption NamespaceOptions => Config.Linux?.SecurityContext?.NamespaceOptions ?? new NamespaceOption();
+    /// <summary>The pod's user namespace mappings (mode POD), already validated at RunPodSandbox; null: the host's.</summary>
+    [JsonIgnore]
+    public Namespaces.UserNamespaceMappings? UserNamespaceMappings => Namespaces.UserNamespaceMappings.FromPod(NamespaceOptions.UsernsOptions);
     [JsonIgnore]
     public bool HostNetwork => NamespaceOptions.Network == NamespaceMode.Node;
 

@@ -17,7 +17,7 @@ public sealed class PodNamespacesTests : IDisposable
     {
         var namespaces = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
         var id = "sb" + Guid.NewGuid().ToString("N")[..10];
-        var pinned = await namespaces.CreateAsync(id, newNetwork: true, newIpc: true, newUts: true, sharedPid: true, "pod-host", CancellationToken.None);
+        var pinned = await namespaces.CreateAsync(id, newNetwork: true, newIpc: true, newUts: true, sharedPid: true, "pod-host", userNamespace: null, CancellationToken.None);
 
         var mounts = MountTable.ReadSelf();
         foreach (var path in new[] { pinned.NetworkPath, pinned.IpcPath, pinned.UtsPath, pinned.PidPath })
@@ -50,7 +50,7 @@ public sealed class PodNamespacesTests : IDisposable
     {
         var id = "sb" + Guid.NewGuid().ToString("N")[..10];
         var before = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
-        var pinned = await before.CreateAsync(id, true, true, true, sharedPid: true, "survivor", CancellationToken.None);
+        var pinned = await before.CreateAsync(id, true, true, true, sharedPid: true, "survivor", userNamespace: null, CancellationToken.None);
 
         // A new instance knows nothing in memory: everything comes from the files and mounts.
         var after = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
@@ -65,7 +65,7 @@ public sealed class PodNamespacesTests : IDisposable
     public async Task Host_namespaces_pin_nothing()
     {
         var namespaces = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
-        var pinned = await namespaces.CreateAsync("hostnet", newNetwork: false, newIpc: false, newUts: false, sharedPid: false, null, CancellationToken.None);
+        var pinned = await namespaces.CreateAsync("hostnet", newNetwork: false, newIpc: false, newUts: false, sharedPid: false, null, userNamespace: null, CancellationToken.None);
         Assert.Equal(new PinnedNamespaces(null, null, null, null, null), pinned);
         await namespaces.RemoveAsync("hostnet", CancellationToken.None);
     }
@@ -75,7 +75,7 @@ public sealed class PodNamespacesTests : IDisposable
     {
         var namespaces = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
         var id = "sb" + Guid.NewGuid().ToString("N")[..10];
-        var pinned = await namespaces.CreateAsync(id, true, true, true, sharedPid: true, "joined-pod", CancellationToken.None);
+        var pinned = await namespaces.CreateAsync(id, true, true, true, sharedPid: true, "joined-pod", userNamespace: null, CancellationToken.None);
         using var bundle = new BusyboxBundle(["/bin/sh", "-c", "cat /proc/sys/kernel/hostname; echo pid=$$"], c =>
         {
             c.Remove("hostname"); // the UTS namespace is shared: its name comes from the pod

@@ -23,7 +23,7 @@ public sealed class OverlayRootfsTests : IDisposable
         var top = Layer("top", ("b", "top"));
         var target = Path.Combine(_dir, "rootfs");
         var upper = Path.Combine(_dir, "upper");
-        await OverlayRootfs.MountAsync([bottom, top], upper, Path.Combine(_dir, "work"), target, CancellationToken.None);
+        await OverlayRootfs.MountAsync([bottom, top], upper, Path.Combine(_dir, "work"), target, idmap: null, CancellationToken.None);
         try
         {
             Assert.True(MountTable.ReadSelf().IsMountPoint(target));
@@ -46,12 +46,12 @@ public sealed class OverlayRootfsTests : IDisposable
     {
         var only = Layer("only", ("x", "1"));
         var t1 = Path.Combine(_dir, "r1");
-        await OverlayRootfs.MountAsync([only], Path.Combine(_dir, "u1", "fs"), Path.Combine(_dir, "u1", "work"), t1, CancellationToken.None);
+        await OverlayRootfs.MountAsync([only], Path.Combine(_dir, "u1", "fs"), Path.Combine(_dir, "u1", "work"), t1, idmap: null, CancellationToken.None);
         Assert.Equal("1", File.ReadAllText(Path.Combine(t1, "x")));
         await OverlayRootfs.UnmountAsync(t1, CancellationToken.None);
 
         var t2 = Path.Combine(_dir, "r2");
-        await OverlayRootfs.MountAsync([], Path.Combine(_dir, "u2", "fs"), Path.Combine(_dir, "u2", "work"), t2, CancellationToken.None);
+        await OverlayRootfs.MountAsync([], Path.Combine(_dir, "u2", "fs"), Path.Combine(_dir, "u2", "work"), t2, idmap: null, CancellationToken.None);
         Assert.Empty(Directory.EnumerateFileSystemEntries(t2));
         await OverlayRootfs.UnmountAsync(t2, CancellationToken.None);
     }
@@ -64,7 +64,7 @@ public sealed class OverlayRootfsTests : IDisposable
             layers.Add(Layer($"{i:D3}-{new string('x', 150)}", ($"f{i}", i.ToString())));
         Assert.True(string.Join(':', layers).Length > 4096);
         var target = Path.Combine(_dir, "rootfs");
-        await OverlayRootfs.MountAsync(layers, Path.Combine(_dir, "upper"), Path.Combine(_dir, "work"), target, CancellationToken.None);
+        await OverlayRootfs.MountAsync(layers, Path.Combine(_dir, "upper"), Path.Combine(_dir, "work"), target, idmap: null, CancellationToken.None);
         try
         {
             Assert.Equal("0", File.ReadAllText(Path.Combine(target, "f0")));

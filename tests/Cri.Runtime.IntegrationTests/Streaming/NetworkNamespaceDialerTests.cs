@@ -25,7 +25,7 @@ public sealed class NetworkNamespaceDialerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _namespaces = new PodNamespaces(_dir, NullLogger<PodNamespaces>.Instance);
-        var pinned = await _namespaces.CreateAsync(_podId, newNetwork: true, newIpc: false, newUts: false, sharedPid: false, "pf-pod", CancellationToken.None);
+        var pinned = await _namespaces.CreateAsync(_podId, newNetwork: true, newIpc: false, newUts: false, sharedPid: false, "pf-pod", userNamespace: null, CancellationToken.None);
         _netns = pinned.NetworkPath!;
     }
 

@@ -12,11 +12,27 @@ public sealed class FakeMounts : IRuntimeMounts
     public Exception? FailMountShm { get; set; }
     public IReadOnlyCollection<string> Mounted => _mounted.Keys.ToList();
 
-    public Task MountRootfsAsync(IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, CancellationToken ct)
+    /// <summary>The idmap of each rootfs mounted, by target.</summary>
+    public ConcurrentDictionary<string, RootfsIdmap?> RootfsIdmaps { get; } = new(StringComparer.Ordinal);
+
+    public Task MountRootfsAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct)
     {
         if (FailMountRootfs is not null) throw FailMountRootfs;
         _mounted[Full(target)] = 0;
+        RootfsIdmaps[Full(target)] = idmap;
         return Task.CompletedTask;
+    }
+
+    public void MountIdmapped(string source, string target, string userNamespacePath)
+    {
+        Directory.CreateDirectory(target);
+        _mounted[Full(target)] = 0;
+    }
+
+    public void UnmountAllUnder(string directory)
+    {
+        foreach (var mountPoint in MountsUnder(directory)) _mounted.TryRemove(mountPoint, out _);
     }
 
     public Task UnmountRootfsAsync(string target, CancellationToken ct)

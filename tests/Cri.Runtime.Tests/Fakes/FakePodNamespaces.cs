@@ -13,7 +13,8 @@ public sealed class FakePodNamespaces(string directory) : IPodNamespaces
     public IReadOnlyCollection<string> Pinned => _pinned.Keys.ToList();
 
     public Task<PinnedNamespaces> CreateAsync(
-        string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname, CancellationToken ct)
+        string sandboxId, bool newNetwork, bool newIpc, bool newUts, bool sharedPid, string? hostname,
+        UserNamespaceMappings? userNamespace, CancellationToken ct)
     {
         if (FailCreate is not null) throw FailCreate;
         var dir = Path.Combine(directory, sandboxId);
@@ -26,7 +27,10 @@ public sealed class FakePodNamespaces(string directory) : IPodNamespaces
             return path;
         }
         _pinned[sandboxId] = 0;
-        return Task.FromResult(new PinnedNamespaces(Pin(newNetwork, "net"), Pin(newIpc, "ipc"), Pin(newUts, "uts"), Pin(sharedPid, "pid"), null));
+        return Task.FromResult(new PinnedNamespaces(Pin(newNetwork, "net"), Pin(newIpc, "ipc"), Pin(newUts, "uts"), Pin(sharedPid, "pid"), null)
+        {
+            UserPath = Pin(userNamespace is not null, "user"),
+        });
     }
 
     public bool IsPidHolderAlive(string sandboxId) => PidHolderAlive;
