@@ -122,7 +122,9 @@ public sealed class ContainerConfigValidatorTests
 
         config = SpecFixture.Config();
         config.Linux.SecurityContext.NamespaceOptions = new NamespaceOption { UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod } };
-        Assert.Contains("user namespaces are not supported yet (linux.security_context.namespace_options.userns_options)", Reject(config));
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.uids:", Reject(config));
+        config.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Mode = NamespaceMode.Container;
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.mode:", Reject(config));
 
         config = SpecFixture.Config();
         config.CDIDevices.Add(new CDIDevice { Name = "vendor.com/gpu=0" });

@@ -402,14 +402,90 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
         Assert.Equal("/proc/7/ns/pid", spec.Linux!.Namespaces!.Single(n => n.Type == "pid").Path);
     }
 
+    private static PodSandboxConfig UserNamespacePod()
+    {
+        var sandbox = SpecFixture.Sandbox();
+        sandbox.Linux.SecurityContext.NamespaceOptions.UsernsOptions = Namespaces.UserNamespaceMappingsTests.Pod(hostId: 131072);
+        return sandbox;
+    }
+
+    private static readonly SandboxNamespaces UserNamespacePaths = new("/ns/net", "/ns/ipc", "/ns/uts", null, "/ns/user");
+
     [Fact]
-    public void UserNamespacesAreRefusedNamingTheField()
+    public void A_pod_user_namespace_is_joined_by_path_with_its_mappings()
     {
         var config = SpecFixture.Config();
-        config.Linux.SecurityContext.NamespaceOptions = new NamespaceOption { UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod } };
-        var e = Assert.Throws<RuntimeException>(() => Generate(config));
+        config.Linux.SecurityContext.NamespaceOptions = UserNamespacePod().Linux.SecurityContext.NamespaceOptions.Clone();
+        var spec = Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths);
+        Assert.Equal("/ns/user", spec.Linux!.Namespaces!.Single(n => n.Type == "user").Path);
+        var uid = Assert.Single(spec.Linux.UidMappings!);
+        Assert.Equal((0u, 131072u, 65536u), (uid.ContainerId, uid.HostId, uid.Size));
+        Assert.Equal(131072u, Assert.Single(spec.Linux.GidMappings!).HostId);
+        // A container that sends no userns_options of its own still joins the pod's.
+        Assert.Contains(Generate(SpecFixture.Config(), UserNamespacePod(), namespaces: UserNamespacePaths).Linux!.Namespaces!, n => n.Type == "user");
+    }
+
+    [Fact]
+    public void Without_a_pod_user_namespace_the_spec_has_none()
+    {
+        var spec = Generate();
+        Assert.DoesNotContain(spec.Linux!.Namespaces!, n => n.Type == "user");
+        Assert.Null(spec.Linux.UidMappings);
+        Assert.Null(spec.Linux.GidMappings);
+    }
+
+    [Fact]
+    public void A_container_userns_mode_that_disagrees_with_its_pod_is_refused()
+    {
+        var config = SpecFixture.Config();
+        config.Linux.SecurityContext.NamespaceOptions = new NamespaceOption { UsernsOptions = new UserNamespace { Mode = NamespaceMode.Node } };
+        var e = Assert.Throws<RuntimeException>(() => Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths));
         Assert.Equal(RuntimeErrorKind.InvalidArgument, e.Kind);
-        Assert.Contains("userns_options", e.Message);
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.mode:", e.Message);
+
+        config.Linux.SecurityContext.NamespaceOptions = UserNamespacePod().Linux.SecurityContext.NamespaceOptions.Clone();
+        e = Assert.Throws<RuntimeException>(() => Generate(config));
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.mode:", e.Message);
+
+        config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = Namespaces.UserNamespaceMappingsTests.Pod(hostId: 65536 * 9);
+        e = Assert.Throws<RuntimeException>(() => Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths));
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options:", e.Message);
+    }
+
+    [Fact]
+    public void An_idmapped_mount_binds_the_prepared_clone_and_is_refused_without_one()
+    {
+        var source = Directory.CreateDirectory(Path.Combine(fixture.Root, "volume")).FullName;
+        var pod = UserNamespacePod().Linux.SecurityContext.NamespaceOptions.UsernsOptions;
+        var config = SpecFixture.Config();
+        config.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = source, UidMappings = { pod.Uids }, GidMappings = { pod.Gids } });
+
+        var e = Assert.Throws<RuntimeException>(() => Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths));
+        Assert.StartsWith("config.mounts[0].uidMappings:", e.Message);
+
+        var prepared = new List<(string Source, string Field)>();
+        var spec = Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths, options: Options() with
+        {
+            IdmapBindSource = (s, _, field) => { prepared.Add((s, field)); return "/bundle/idmapped-mounts/x"; },
+        });
+        Assert.Equal([(source, "config.mounts[0]")], prepared);
+        Assert.Equal("/bundle/idmapped-mounts/x", spec.Mounts!.Single(m => m.Destination == "/data").Source);
+    }
+
+    [Fact]
+    public void An_idmapped_mount_must_be_private()
+    {
+        var source = Directory.CreateDirectory(Path.Combine(fixture.Root, "volume")).FullName;
+        var pod = UserNamespacePod().Linux.SecurityContext.NamespaceOptions.UsernsOptions;
+        var config = SpecFixture.Config();
+        config.Mounts.Add(new Mount
+        {
+            ContainerPath = "/data", HostPath = source, Propagation = MountPropagation.PropagationHostToContainer,
+            UidMappings = { pod.Uids }, GidMappings = { pod.Gids },
+        });
+        var e = Assert.Throws<RuntimeException>(() => Generate(config, UserNamespacePod(), namespaces: UserNamespacePaths,
+            options: Options(HostMountPropagation.Shared) with { IdmapBindSource = (_, _, _) => "/x" }));
+        Assert.StartsWith("config.mounts[0].propagation:", e.Message);
     }
 
     [Fact]

@@ -38,19 +38,52 @@ public sealed class SandboxValidatorTests
         Assert.StartsWith(field + ":", ex.Message);
     }
 
-    [Fact]
-    public void Pod_user_namespaces_are_unimplemented_not_ignored()
+    private static PodSandboxConfig WithUserNamespace(NamespaceOption? options = null)
     {
         var config = Valid();
-        config.Linux = new LinuxPodSandboxConfig
-        {
-            SecurityContext = new LinuxSandboxSecurityContext
-            {
-                NamespaceOptions = new NamespaceOption { UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod } },
-            },
-        };
+        options ??= new NamespaceOption();
+        options.UsernsOptions = Namespaces.UserNamespaceMappingsTests.Pod();
+        config.Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = options } };
+        return config;
+    }
+
+    [Fact]
+    public void A_pod_user_namespace_with_the_kubelets_mappings_is_accepted()
+    {
+        SandboxValidator.Validate(WithUserNamespace());
+    }
+
+    [Fact]
+    public void A_pod_user_namespace_with_bad_mappings_is_refused_naming_the_field()
+    {
+        var config = WithUserNamespace();
+        config.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Uids[0].ContainerId = 1;
         var ex = Assert.Throws<RuntimeException>(() => SandboxValidator.Validate(config));
-        Assert.Equal(RuntimeErrorKind.Unimplemented, ex.Kind);
-        Assert.Contains("userns_options", ex.Message);
+        Assert.Equal(RuntimeErrorKind.InvalidArgument, ex.Kind);
+        Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.uids[0].container_id:", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("network")]
+    [InlineData("ipc")]
+    [InlineData("pid")]
+    public void A_pod_user_namespace_cannot_share_the_hosts_other_namespaces(string kind)
+    {
+        var options = new NamespaceOption();
+        if (kind == "network") options.Network = NamespaceMode.Node;
+        if (kind == "ipc") options.Ipc = NamespaceMode.Node;
+        if (kind == "pid") options.Pid = NamespaceMode.Node;
+        var ex = Assert.Throws<RuntimeException>(() => SandboxValidator.Validate(WithUserNamespace(options)));
+        Assert.Equal(RuntimeErrorKind.InvalidArgument, ex.Kind);
+        Assert.StartsWith($"config.linux.security_context.namespace_options.{kind}:", ex.Message);
+    }
+
+    [Fact]
+    public void A_privileged_pod_cannot_have_a_user_namespace()
+    {
+        var config = WithUserNamespace();
+        config.Linux.SecurityContext.Privileged = true;
+        var ex = Assert.Throws<RuntimeException>(() => SandboxValidator.Validate(config));
+        Assert.StartsWith("config.linux.security_context.privileged:", ex.Message);
     }
 }
