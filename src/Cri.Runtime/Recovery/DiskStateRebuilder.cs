@@ -160,11 +160,15 @@ public sealed partial class DiskStateRebuilder(
         config.Labels["io.kubernetes.pod.name"] = metadata.Name;
         config.Labels["io.kubernetes.pod.namespace"] = metadata.Namespace;
         config.Labels["io.kubernetes.pod.uid"] = metadata.Uid;
+        var userNamespace = pinned?.UserPath is null ? null : UserNamespaceOf(members);
+        config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = userNamespace;
         var directory = Path.Combine(options.Root, "sandboxes", sandboxId);
         var stateDirectory = Path.Combine(options.StateDir, "sandboxes", sandboxId);
         var shm = Path.Combine(stateDirectory, "shm");
         string FileIn(string name) => File.Exists(Path.Combine(directory, name)) ? Path.Combine(directory, name) : "";
-        var ready = pinned is not null && (pinned.NetworkPath ?? pinned.IpcPath ?? pinned.UtsPath) is not null;
+        // A pinned user namespace whose mappings no container spec states cannot take new containers.
+        var ready = pinned is not null && (pinned.NetworkPath ?? pinned.IpcPath ?? pinned.UtsPath) is not null
+            && (pinned.UserPath is null || userNamespace is not null);
         LogRecovered(sandboxId, $"{metadata.Namespace}/{metadata.Name}", ready ? "ready" : "not ready");
         return new SandboxRecord
         {
@@ -178,6 +182,7 @@ public sealed partial class DiskStateRebuilder(
             IpcNamespacePath = pinned?.IpcPath,
             UtsNamespacePath = pinned?.UtsPath,
             PidNamespacePath = pinned?.PidPath,
+            UserNamespacePath = pinned?.UserPath,
             Directory = directory,
             StateDirectory = stateDirectory,
             HostnamePath = FileIn("hostname"),
@@ -194,6 +199,27 @@ public sealed partial class DiskStateRebuilder(
         JsonNode.Parse(specJson)?["linux"]?["mountLabel"] is JsonValue label && label.TryGetValue<string>(out var text)
             ? SelinuxContext.TryParse(text)?.Level ?? ""
             : "";
+
+    /// <summary>The pod's user namespace mappings as its containers' specs state them (every member joined it), or null.</summary>
+    private static UserNamespace? UserNamespaceOf(List<(ContainerRecord Record, JsonObject Annotations)> members)
+    {
+        foreach (var (record, _) in members)
+        {
+            if (JsonNode.Parse(record.SpecJson)?["linux"] is not JsonObject linux) continue;
+            if (Single(linux["uidMappings"]) is not { } uid || Single(linux["gidMappings"]) is not { } gid) continue;
+            return new UserNamespace { Mode = NamespaceMode.Pod, Uids = { uid }, Gids = { gid } };
+        }
+        return null;
+
+        static IDMapping? Single(JsonNode? mappings) => mappings is JsonArray { Count: 1 } array && array[0] is JsonObject m
+            ? new IDMapping
+            {
+                ContainerId = m["containerID"]?.GetValue<uint>() ?? 0,
+                HostId = m["hostID"]?.GetValue<uint>() ?? 0,
+                Length = m["size"]?.GetValue<uint>() ?? 0,
+            }
+            : null;
+    }
 
     /// <summary>cgroupfs "/parent/id" → "/parent"; systemd "slice:prefix:id" → "slice".</summary>
     private static string CgroupParentOf(string cgroupsPath) =>

@@ -116,6 +116,48 @@ public sealed class UserNamespacePodTests
         }
     }
 
+    [Fact]
+    public async Task A_pod_rebuilt_from_disk_after_its_database_is_lost_keeps_its_user_namespace()
+    {
+        var registry = await RegistryWithImages.GetSharedAsync();
+        await using var daemon = await CrispDaemon.StartAsync();
+        File.SetUnixFileMode(daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
+        var image = registry.Reference(TestImageNames.Busybox);
+        await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
+        var pods = new PodHelper(daemon, null);
+        var hostId = Length * (uint)Random.Shared.Next(2000, 3000);
+        var (podId, pod) = await pods.RunPodAsync("userns-rebuilt", p => p.Linux.SecurityContext.NamespaceOptions.UsernsOptions = PodMapping(hostId));
+        ContainerConfig Config(string name, string[] command) => new()
+        {
+            Metadata = new ContainerMetadata { Name = name },
+            Image = new ImageSpec { Image = image },
+            LogPath = $"{name}/0.log",
+            Command = { command },
+        };
+        var keeper = await pods.CreateAsync(podId, pod, Config("keeper", ["sleep", "300"]));
+        await daemon.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = keeper });
+
+        await daemon.KillAsync();
+        var db = Path.Combine(daemon.RootDirectory, "runtime.db");
+        foreach (var companion in new[] { db + "-wal", db + "-shm" }) File.Delete(companion);
+        await File.WriteAllBytesAsync(db, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
+        await daemon.RestartAsync();
+
+        Assert.Equal(PodSandboxState.SandboxReady, Assert.Single((await daemon.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items).State);
+        // The rebuilt pod knows its mappings again (from the keeper's spec), so a new container joins the same namespace.
+        // (A rebuilt pod has lost the kubelet's log_directory, so the late container logs nowhere.)
+        var lateConfig = Config("late", ["sleep", "300"]);
+        lateConfig.LogPath = "";
+        var late = await pods.CreateAsync(podId, pod, lateConfig);
+        await daemon.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = late });
+        var latePid = RecoveryTests.ContainerPid(await daemon.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = late, Verbose = true }));
+        Assert.Equal([0L, hostId, Length], MapLine(File.ReadAllText($"/proc/{latePid}/uid_map")));
+
+        await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        await RecoveryTests.AssertNothingLeftAsync(daemon, pod, [keeper, late]);
+    }
+
     private static long[] MapLine(string text) =>
         text.Split(' ', '\t', '\n').Where(s => s.Length > 0).Take(3).Select(long.Parse).ToArray();
 
