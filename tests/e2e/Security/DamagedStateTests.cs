@@ -49,9 +49,7 @@ public sealed class DamagedStateTests
         await daemon.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = keeper });
 
         await daemon.KillAsync();
-        var db = Path.Combine(daemon.RootDirectory, "runtime.db");
-        foreach (var companion in new[] { db + "-wal", db + "-shm" }) File.Delete(companion);
-        await File.WriteAllBytesAsync(db, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
+        await ReplaceDatabaseWithGarbageAsync(daemon);
         await daemon.RestartAsync();
 
         var runtime = DamagedState(await daemon.Runtime.StatusAsync(new StatusRequest { Verbose = true }));
@@ -68,6 +66,14 @@ public sealed class DamagedStateTests
         await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
         await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
         Assert.Empty((await daemon.Runtime.ListContainersAsync(new ListContainersRequest())).Containers);
+    }
+
+    /// <summary>runtime.db (and its -wal/-shm) replaced by bytes that are no SQLite database; crispd must be down.</summary>
+    internal static async Task ReplaceDatabaseWithGarbageAsync(CrispDaemon daemon)
+    {
+        var db = Path.Combine(daemon.RootDirectory, "runtime.db");
+        foreach (var companion in new[] { db + "-wal", db + "-shm" }) File.Delete(companion);
+        await File.WriteAllBytesAsync(db, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
     }
 
     private static async Task<(CrispDaemon Daemon, PodHelper Pods, string Image)> StartWithImageAsync()

@@ -25,13 +25,8 @@ public sealed class UserNamespacePodTests
     [Fact]
     public async Task Container_root_is_a_high_host_id_sees_idmapped_files_and_survives_a_kill_9()
     {
-        var registry = await RegistryWithImages.GetSharedAsync();
-        await using var daemon = await CrispDaemon.StartAsync();
-        // A real root (/var/lib/crisp) sits below 0755 parents; the test's temporary base directory is 0700.
-        File.SetUnixFileMode(daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
-        var image = registry.Reference(TestImageNames.Busybox);
-        await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
-        var pods = new PodHelper(daemon, null);
+        var (daemon, pods, image) = await StartDaemonAsync();
+        await using var _ = daemon;
 
         var hostId = Length * (uint)Random.Shared.Next(100, 1000);
         var (podId, pod) = await pods.RunPodAsync("userns", p => p.Linux.SecurityContext.NamespaceOptions.UsernsOptions = PodMapping(hostId));
@@ -119,12 +114,8 @@ public sealed class UserNamespacePodTests
     [Fact]
     public async Task A_pod_rebuilt_from_disk_after_its_database_is_lost_keeps_its_user_namespace()
     {
-        var registry = await RegistryWithImages.GetSharedAsync();
-        await using var daemon = await CrispDaemon.StartAsync();
-        File.SetUnixFileMode(daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
-        var image = registry.Reference(TestImageNames.Busybox);
-        await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
-        var pods = new PodHelper(daemon, null);
+        var (daemon, pods, image) = await StartDaemonAsync();
+        await using var _ = daemon;
         var hostId = Length * (uint)Random.Shared.Next(2000, 3000);
         var (podId, pod) = await pods.RunPodAsync("userns-rebuilt", p => p.Linux.SecurityContext.NamespaceOptions.UsernsOptions = PodMapping(hostId));
         ContainerConfig Config(string name, string[] command) => new()
@@ -138,9 +129,7 @@ public sealed class UserNamespacePodTests
         await daemon.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = keeper });
 
         await daemon.KillAsync();
-        var db = Path.Combine(daemon.RootDirectory, "runtime.db");
-        foreach (var companion in new[] { db + "-wal", db + "-shm" }) File.Delete(companion);
-        await File.WriteAllBytesAsync(db, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
+        await Security.DamagedStateTests.ReplaceDatabaseWithGarbageAsync(daemon);
         await daemon.RestartAsync();
 
         Assert.Equal(PodSandboxState.SandboxReady, Assert.Single((await daemon.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items).State);
@@ -156,6 +145,18 @@ public sealed class UserNamespacePodTests
         await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
         await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
         await RecoveryTests.AssertNothingLeftAsync(daemon, pod, [keeper, late]);
+    }
+
+    /// <summary>A daemon of the test's own (it is killed) with busybox pulled.</summary>
+    private static async Task<(CrispDaemon Daemon, PodHelper Pods, string Image)> StartDaemonAsync()
+    {
+        var registry = await RegistryWithImages.GetSharedAsync();
+        var daemon = await CrispDaemon.StartAsync();
+        // A real root (/var/lib/crisp) sits below 0755 parents; the test's temporary base directory is 0700.
+        File.SetUnixFileMode(daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
+        var image = registry.Reference(TestImageNames.Busybox);
+        await daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
+        return (daemon, new PodHelper(daemon, null), image);
     }
 
     private static long[] MapLine(string text) =>
