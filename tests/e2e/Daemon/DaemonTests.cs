@@ -34,13 +34,16 @@ public sealed class DaemonTests
         Assert.Equal("NetworkPluginNotReady", networkReady.Reason);
         Assert.Contains(daemon.CniConfDir, networkReady.Message);
 
-        // The default handler is listed under "" (what a pod without RuntimeClass names) with runc's features;
-        // user namespaces are not advertised while crisp cannot run hostUsers:false pods.
+        // The default handler is listed under "" (what a pod without RuntimeClass names) with runc's features,
+        // user namespaces included; a handler that cannot run here (crun on this host) advertises nothing.
         var runc = Assert.Single(status.RuntimeHandlers, h => h.Name == "runc");
         var defaultHandler = Assert.Single(status.RuntimeHandlers, h => h.Name == "");
         Assert.Equal(runc.Features, defaultHandler.Features);
         Assert.True(runc.Features.RecursiveReadOnlyMounts);
-        Assert.All(status.RuntimeHandlers, h => Assert.False(h.Features.UserNamespaces, h.Name));
+        Assert.True(runc.Features.UserNamespaces);
+        var readiness = JsonDocument.Parse(status.Info["runtimeHandlers"]).RootElement;
+        Assert.All(status.RuntimeHandlers.Where(h => h.Name.Length > 0 && !readiness.GetProperty(h.Name).GetProperty("ready").GetBoolean()),
+            h => Assert.False(h.Features.UserNamespaces, h.Name));
         using var config = JsonDocument.Parse(status.Info["config"]);
         Assert.Equal(daemon.SocketPath, config.RootElement.GetProperty("grpc").GetProperty("socket").GetString());
         Assert.Equal(daemon.RootDirectory, config.RootElement.GetProperty("root").GetString());
