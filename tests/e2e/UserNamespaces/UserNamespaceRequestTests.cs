@@ -77,6 +77,49 @@ public sealed class UserNamespaceRequestTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task Idmapped_volumes_need_the_pods_own_mappings_and_a_refused_one_leaves_nothing()
+    {
+        File.SetUnixFileMode(fixture.Daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
+        var volume = Directory.CreateTempSubdirectory("crisp-e2e-userns-vol-").FullName;
+        var (plainId, plain) = await Pods.RunPodAsync("userns-plain");
+        var (usernsId, userns) = await Pods.RunPodAsync("userns-vol", p =>
+            p.Linux.SecurityContext.NamespaceOptions.UsernsOptions = UserNamespacePodTests.PodMapping(65536 * 11));
+        var containersDir = Path.Combine(fixture.Daemon.RootDirectory, "containers");
+        var before = Directory.GetDirectories(containersDir).Length;
+        try
+        {
+            async Task RefusedAsync(string podId, PodSandboxConfig pod, uint mappedHostId, string reason)
+            {
+                var other = UserNamespacePodTests.PodMapping(mappedHostId);
+                var config = await Pods.ContainerConfigAsync("vol", TestImageNames.Busybox, ["true"], c =>
+                    c.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = volume, UidMappings = { other.Uids }, GidMappings = { other.Gids } }));
+                var ex = await Assert.ThrowsAsync<RpcException>(() => Pods.CreateAsync(podId, pod, config));
+                Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+                Assert.StartsWith("config.mounts[0].uidMappings:", ex.Status.Detail);
+                Assert.Contains(reason, ex.Status.Detail);
+            }
+            await RefusedAsync(usernsId, userns, 65536 * 12, "the pod's user namespace mappings");
+            await RefusedAsync(plainId, plain, 65536 * 11, "a pod with its own user namespace");
+
+            Assert.Equal(before, Directory.GetDirectories(containersDir).Length);
+            Assert.Empty((await fixture.Runtime.ListContainersAsync(new ListContainersRequest
+            {
+                Filter = new ContainerFilter { PodSandboxId = usernsId },
+            })).Containers);
+            Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains("idmapped-mounts"));
+        }
+        finally
+        {
+            foreach (var id in new[] { plainId, usernsId })
+            {
+                await fixture.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = id });
+                await fixture.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
+            }
+            Directory.Delete(volume, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_pod_user_namespace_can_share_one_pid_namespace_owned_by_it()
     {
         File.SetUnixFileMode(fixture.Daemon.BaseDirectory, (UnixFileMode)0b111_001_001);
