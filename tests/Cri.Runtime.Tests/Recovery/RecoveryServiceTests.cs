@@ -175,6 +175,63 @@ public sealed class RecoveryServiceTests : IDisposable
         Assert.Equal([kept], restarted.Network.Attached);
     }
 
+    [Fact]
+    public async Task A_running_container_whose_recorded_process_lives_is_recovered_without_asking_the_runtime()
+    {
+        var id = await ContainerInPhaseAsync(ContainerPhase.Running);
+        var record = _runtime.Store.FindContainer(id)!;
+        // This test process stands in for the container's init: alive, same start time, not runc's init.
+        record.Pid = Environment.ProcessId;
+        record.PidStartTime = Crisp.Interop.Procfs.ProcessStat.TryRead(Environment.ProcessId)!.Value.StartTime;
+        await _runtime.Store.SaveAsync(record, CancellationToken.None);
+        var queriesBefore = _runtime.Handler.StateQueries;
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        Assert.Equal(ContainerPhase.Running, restarted.Store.FindContainer(id)!.Phase);
+        Assert.Equal(queriesBefore, restarted.Handler.StateQueries);
+    }
+
+    [Fact]
+    public async Task A_container_whose_recorded_process_is_gone_takes_its_exit_file_without_asking_the_runtime()
+    {
+        var id = await ContainerInPhaseAsync(ContainerPhase.Running);
+        var record = _runtime.Store.FindContainer(id)!;
+        // Our own pid with another start time: the pid now names a different process, so the recorded one is gone.
+        record.Pid = Environment.ProcessId;
+        record.PidStartTime = Crisp.Interop.Procfs.ProcessStat.TryRead(Environment.ProcessId)!.Value.StartTime + 1;
+        await _runtime.Store.SaveAsync(record, CancellationToken.None);
+        _runtime.WriteExitFile(id, ExitFileCode);
+        var queriesBefore = _runtime.Handler.StateQueries;
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        var recovered = restarted.Store.FindContainer(id)!;
+        Assert.Equal(ContainerPhase.Exited, recovered.Phase);
+        Assert.Equal(ExitFileCode, recovered.ExitCode);
+        Assert.Equal(queriesBefore, restarted.Handler.StateQueries);
+    }
+
+    [Fact]
+    public async Task A_created_container_whose_init_no_longer_waits_to_start_is_asked_of_the_runtime()
+    {
+        var id = await ContainerInPhaseAsync(ContainerPhase.Created);
+        var record = _runtime.Store.FindContainer(id)!;
+        record.Pid = Environment.ProcessId;
+        record.PidStartTime = Crisp.Interop.Procfs.ProcessStat.TryRead(Environment.ProcessId)!.Value.StartTime;
+        await _runtime.Store.SaveAsync(record, CancellationToken.None);
+        _runtime.Handler.SetStatus(id, RuntimeStatus.Running);
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        // Started just before the crash: only the runtime could say so.
+        Assert.Equal(ContainerPhase.Running, restarted.Store.FindContainer(id)!.Phase);
+        Assert.True(restarted.Handler.StateQueries > 0);
+    }
+
     private async Task<string> ContainerInPhaseAsync(ContainerPhase phase)
     {
         var sandbox = await _runtime.RunPodAsync();
