@@ -55,7 +55,7 @@ public sealed partial class ContainerTeardown(
         var state = await handler.StateAsync(record.Id, cancellationToken);
         if (state is null || state.Status == Handlers.RuntimeStatus.Stopped)
         {
-            var exit = exits.ReadExit(record.Id);
+            var exit = exits.ReadExit(record);
             await exits.MarkExitedAsync(record.Id, exit?.ExitCode ?? 137, exit?.ExitedAt ?? DateTimeOffset.UtcNow,
                 ConmonFiles.OomMarkerExists(record.BundleDirectory));
             return;

@@ -95,7 +95,7 @@ public sealed partial class RecoveryService(
             return;
         }
 
-        var exit = exits.ReadExit(record.Id);
+        var exit = exits.ReadExit(record);
         if (exit is not null)
         {
             Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
@@ -130,7 +130,7 @@ public sealed partial class RecoveryService(
                 // An exit may have been recorded in the window between the check and the watcher arming.
                 await exits.TakeRecordedExitAsync(record);
                 return true;
-            case RecordedInit.Gone when exits.ReadExit(record.Id) is { } exit:
+            case RecordedInit.Gone when exits.ReadExit(record) is { } exit:
                 Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
                 await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory));
                 return true;
