@@ -49,7 +49,7 @@ e2e: build
 	dotnet test tests/e2e -c $(CONFIGURATION) --no-build
 
 bench: build
-	dotnet bench/Cri.Bench/bin/$(CONFIGURATION)/net10.0/Cri.Bench.dll
+	dotnet bench/Cri.Bench/bin/$(CONFIGURATION)/net10.0/Cri.Bench.dll $(ARGS)
 
 # Installs what `make build` produced (it does not build: run it as the user who builds, then install as root):
 # crispd under $(PREFIX)/lib/crisp linked from $(PREFIX)/bin, the systemd unit, and /etc/crisp/crisp.toml from the

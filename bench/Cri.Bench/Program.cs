@@ -2,8 +2,23 @@ using Crisp.Bench;
 
 // `make bench`: runs every suite (or those named on the command line) and prints one table.
 // Each suite measures crisp and its reference side by side in this same run.
+// `--scale N` runs the scale suite alone: one pod with N created containers (too slow for every `make bench`).
 IBenchSuite[] suites = [new DaemonSuite(), new PullSuite(), new LifecycleSuite(), new NetworkSuite()];
-var selected = args.Length == 0 ? suites : suites.Where(s => args.Contains(s.Name)).ToArray();
+var scaleFlag = Array.IndexOf(args, "--scale");
+IBenchSuite[] selected;
+if (scaleFlag >= 0)
+{
+    if (scaleFlag + 1 >= args.Length || !int.TryParse(args[scaleFlag + 1], out var scale) || scale < 1)
+    {
+        Console.Error.WriteLine("bench: --scale needs a container count >= 1, e.g. --scale 1000");
+        return 2;
+    }
+    selected = [new ScaleSuite(scale)];
+}
+else
+{
+    selected = args.Length == 0 ? suites : suites.Where(s => args.Contains(s.Name)).ToArray();
+}
 
 var rows = new List<BenchRow>();
 foreach (var suite in selected)

@@ -3,11 +3,12 @@ using System.Globalization;
 namespace Crisp.Interop.Procfs;
 
 /// <summary>
-/// The fields of /proc/&lt;pid&gt;/stat (proc(5)) that identify a process and place it in the process tree. The
+/// The fields of /proc/&lt;pid&gt;/stat (proc(5)) that identify a process and place it in the process tree (and its
+/// command name, field 2: the executable's name, or what the process set with PR_SET_NAME). The
 /// start time (field 22, clock ticks since boot) tells two processes that had the same pid apart: pids wrap
 /// within minutes.
 /// </summary>
-public readonly record struct ProcessStat(int Pid, char State, int ParentPid, int ProcessGroup, ulong StartTime)
+public readonly record struct ProcessStat(int Pid, char State, int ParentPid, int ProcessGroup, ulong StartTime, string Command = "")
 {
     // Counted from field 3 (state), the first one after the command name: ppid is 4, pgrp 5, starttime 22.
     private const int ParentPidIndex = 1;
@@ -45,14 +46,15 @@ public readonly record struct ProcessStat(int Pid, char State, int ParentPid, in
     {
         // The command name (field 2) is in parentheses and may itself hold spaces and ')': the fixed fields
         // start after the LAST ')'.
+        var open = text.IndexOf('(');
         var close = text.LastIndexOf(')');
-        if (close < 0) return null;
+        if (open < 0 || close < open) return null;
         var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length <= StartTimeIndex || fields[0].Length != 1) return null;
         if (!int.TryParse(fields[ParentPidIndex], NumberStyles.Integer, CultureInfo.InvariantCulture, out var parentPid)
             || !int.TryParse(fields[ProcessGroupIndex], NumberStyles.Integer, CultureInfo.InvariantCulture, out var processGroup)
             || !ulong.TryParse(fields[StartTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture, out var startTime))
             return null;
-        return new ProcessStat(pid, fields[0][0], parentPid, processGroup, startTime);
+        return new ProcessStat(pid, fields[0][0], parentPid, processGroup, startTime, text[(open + 1)..close]);
     }
 }

@@ -22,6 +22,8 @@ public sealed partial class ContainerTeardown(
     ILogger<ContainerTeardown> logger)
 {
     private const int SigKill = 9;
+    /// <summary>How many containers of one pod are stopped or destroyed at once: enough to overlap waits, few enough for 2 cores.</summary>
+    private static readonly int PodParallelism = Math.Max(4, Environment.ProcessorCount * 2);
     /// <summary>How long a SIGKILLed container may take to be reported exited before we ask the runtime directly.</summary>
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
 
@@ -44,20 +46,90 @@ public sealed partial class ContainerTeardown(
             await handler.KillAsync(record.Id, record.StopSignal, all: false, cancellationToken);
             if (await exits.WaitForExitAsync(record, timeout, cancellationToken)) return;
         }
-        await handler.KillAsync(record.Id, SigKill, all: true, cancellationToken);
+        // A container that never started has one process, runc init waiting on its exec fifo: a signal to it (checked
+        // against its recorded start time) ends it without starting a runtime process.
+        if (!KillNeverStarted(record)) await handler.KillAsync(record.Id, SigKill, all: true, cancellationToken);
         if (await exits.WaitForExitAsync(record, KillGrace, cancellationToken)) return;
 
         // The exit notification did not arrive: ask the runtime and take conmon's exit file if it is there.
         var state = await handler.StateAsync(record.Id, cancellationToken);
         if (state is null || state.Status == Handlers.RuntimeStatus.Stopped)
         {
-            var exit = exits.ReadExit(record.Id);
+            var exit = exits.ReadExit(record);
             await exits.MarkExitedAsync(record.Id, exit?.ExitCode ?? 137, exit?.ExitedAt ?? DateTimeOffset.UtcNow,
                 ConmonFiles.OomMarkerExists(record.BundleDirectory));
             return;
         }
         throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
             $"container {record.Id} did not exit within {KillGrace.TotalSeconds}s of SIGKILL (runtime state {state.Status})");
+    }
+
+    private static bool KillNeverStarted(ContainerRecord record) =>
+        record is { Phase: ContainerPhase.Created, Pid: > 0, PidStartTime: > 0 }
+        && new ProcessIdentity(record.Pid, record.PidStartTime).Signal(SigKill);
+
+    /// <summary>
+    /// Stops every container of a pod (StopPodSandbox, RemovePodSandbox) without grace, several at once so the waits for
+    /// their exits overlap instead of adding up.
+    /// </summary>
+    public Task StopAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            records.Where(r => r.Phase is ContainerPhase.Running or ContainerPhase.Created),
+            new ParallelOptions { MaxDegreeOfParallelism = PodParallelism, CancellationToken = cancellationToken },
+            async (record, token) => await StopAsync(record, TimeSpan.Zero, token));
+
+    /// <summary>
+    /// Removes every container of a pod: stopped first, all marked Removing in one write, their runtime state, mounts
+    /// and directories undone several at once, then all deleted in one write and one DELETED event each. A container
+    /// whose teardown failed keeps its Removing record (a retry or recovery finishes it) and the failures are reported.
+    /// </summary>
+    public async Task RemoveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
+    {
+        await StopAllAsync(records, cancellationToken);
+        var held = new List<IDisposable>(records.Count);
+        var removed = new List<ContainerRecord>(records.Count);
+        var failures = new List<Exception>();
+        try
+        {
+            foreach (var record in records.OrderBy(r => r.Id, StringComparer.Ordinal))
+            {
+                held.Add(await locks.AcquireAsync(record.Id, cancellationToken));
+                if (store.FindContainer(record.Id) is not null) removed.Add(record);
+            }
+            foreach (var record in removed) record.Phase = ContainerPhase.Removing;
+            await store.SaveAllAsync(removed, CancellationToken.None);
+            var destroyed = new System.Collections.Concurrent.ConcurrentBag<ContainerRecord>();
+            await Parallel.ForEachAsync(removed, new ParallelOptions { MaxDegreeOfParallelism = PodParallelism }, async (record, _) =>
+            {
+                try
+                {
+                    await UndoEffectsAsync(record, handlers.Get(record.RuntimeHandler), strict: true, CancellationToken.None);
+                    destroyed.Add(record);
+                }
+                catch (Exception ex)
+                {
+                    lock (failures) failures.Add(ex);
+                }
+            });
+            removed = [.. destroyed];
+            await store.DeleteContainersAsync(removed.Select(r => r.Id).ToList(), CancellationToken.None);
+            events.PublishAll(removed, ContainerEventType.ContainerDeletedEvent);
+        }
+        finally
+        {
+            foreach (var lease in held) lease.Dispose();
+        }
+        foreach (var record in removed)
+        {
+            locks.Forget(record.Id);
+            exits.ForgetSignal(record.Id);
+            cpuRates.Forget(record.Id);
+        }
+        Log.ContainersRemoved(logger, removed.Count);
+        if (failures.Count > 0)
+            throw new RuntimeException(RuntimeErrorKind.Internal,
+                $"{failures.Count} of {records.Count} containers could not be removed (kept as Removing for a retry); first: {failures[0].Message}",
+                failures[0]);
     }
 
     /// <summary>
@@ -101,6 +173,12 @@ public sealed partial class ContainerTeardown(
     /// </summary>
     public async Task DestroyAsync(ContainerRecord record, IRuntimeHandler handler, bool strict, CancellationToken cancellationToken)
     {
+        await UndoEffectsAsync(record, handler, strict, cancellationToken);
+        await store.DeleteContainerAsync(record.Id, CancellationToken.None);
+    }
+
+    private async Task UndoEffectsAsync(ContainerRecord record, IRuntimeHandler handler, bool strict, CancellationToken cancellationToken)
+    {
         var steps = new CleanupSteps(record.Id, logger);
         await steps.RunAsync("delete runtime state", () => handler.DeleteAsync(record.Id, force: true, cancellationToken));
         await steps.RunAsync("unmount rootfs", async () =>
@@ -115,7 +193,6 @@ public sealed partial class ContainerTeardown(
         });
         if (await steps.RemoveDirectoriesAsync(mounts, record.Directory, record.BundleDirectory)) exits.ForgetExitFile(record.Id);
         if (strict) steps.ThrowIfFailed($"removing container {record.Id}");
-        await store.DeleteContainerAsync(record.Id, CancellationToken.None);
     }
 
     private static partial class Log
@@ -125,6 +202,9 @@ public sealed partial class ContainerTeardown(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Stopping container {ContainerId} with signal {Signal}, {Timeout}s before SIGKILL")]
         public static partial void StoppingContainer(ILogger logger, string containerId, int signal, long timeout);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "{Count} containers of a pod removed")]
+        public static partial void ContainersRemoved(ILogger logger, int count);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} removed")]
         public static partial void ContainerRemoved(ILogger logger, string containerId);

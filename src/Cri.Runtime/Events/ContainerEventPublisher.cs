@@ -5,32 +5,73 @@ using Crisp.Runtime.State;
 
 namespace Crisp.Runtime.Events;
 
-/// <summary>GetContainerEvents: builds each event from the records as they are now and hands it to the broadcaster.</summary>
+/// <summary>
+/// GetContainerEvents: builds each event from the records as they are now and hands it to the broadcaster. Evented
+/// PLEG replaces its cached pod status with the one an event carries, so every event carries the pod's status and all
+/// its containers' statuses; the pod's containers come from the store's per-pod index (never a scan of the node), and
+/// a pod-wide operation builds that view once for all the events it publishes.
+/// </summary>
 public sealed class ContainerEventPublisher(IStateStore store, ContainerEventBroadcaster broadcaster)
 {
     /// <summary>Subscribes to CREATED/STARTED/STOPPED/DELETED events; dispose the subscription to stop.</summary>
     public ContainerEventBroadcaster.Subscription Subscribe() => broadcaster.Subscribe();
 
     /// <summary>
-    /// Publishes an event carrying the pod's status and its containers' statuses as they are now, which is what
-    /// Evented PLEG uses instead of relisting. Callers hold the container's lock so events of one container
-    /// are published in the order they happened.
+    /// Publishes one container's event. Callers hold the container's lock so events of one container are published
+    /// in the order they happened.
     /// </summary>
-    public void Publish(ContainerRecord record, ContainerEventType type)
+    public void Publish(ContainerRecord record, ContainerEventType type) => PublishAll([record], type);
+
+    /// <summary>One event per container of one pod (a pod's stop or removal), all from one view of the pod.</summary>
+    public void PublishAll(IReadOnlyCollection<ContainerRecord> records, ContainerEventType type)
+    {
+        if (broadcaster.SubscriberCount == 0 || records.Count == 0) return;
+        var sandboxId = records.First().SandboxId;
+        var view = PodView(sandboxId, type == ContainerEventType.ContainerDeletedEvent ? records : []);
+        foreach (var record in records) broadcaster.Publish(Event(record.Id, type, view));
+    }
+
+    /// <summary>
+    /// The sandbox's own lifecycle, keyed by its id as containerd reports it (CREATED and STARTED when RunPodSandbox
+    /// finished, STOPPED on StopPodSandbox, DELETED on RemovePodSandbox); the kubelet drops its cached pod on the
+    /// sandbox's DELETED event.
+    /// </summary>
+    public void PublishSandbox(SandboxRecord sandbox, ContainerEventType type)
     {
         if (broadcaster.SubscriberCount == 0) return;
+        broadcaster.Publish(Event(sandbox.Id, type, (SandboxStatusBuilder.Status(sandbox), ContainerStatuses(sandbox.Id, []))));
+    }
+
+    private (PodSandboxStatus? Sandbox, IReadOnlyList<ContainerStatus> Containers) PodView(string sandboxId, IReadOnlyCollection<ContainerRecord> deleted)
+    {
+        var sandbox = store.FindSandbox(sandboxId);
+        return (sandbox is null ? null : SandboxStatusBuilder.Status(sandbox), ContainerStatuses(sandboxId, deleted));
+    }
+
+    /// <summary>The pod's visible containers; a deleted container is no longer visible but its last status belongs in its own event.</summary>
+    private List<ContainerStatus> ContainerStatuses(string sandboxId, IReadOnlyCollection<ContainerRecord> deleted)
+    {
+        var records = store.ContainersOf(sandboxId).Where(ContainerFilters.IsVisible).ToList();
+        if (deleted.Count > 0)
+        {
+            var listed = records.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            records.AddRange(deleted.Where(d => !listed.Contains(d.Id)));
+        }
+        return records.OrderBy(c => c.CreatedAtNanos).Select(ContainerStatusBuilder.Status).ToList();
+    }
+
+    private static ContainerEventResponse Event(string id, ContainerEventType type, (PodSandboxStatus? Sandbox, IReadOnlyList<ContainerStatus> Containers) view)
+    {
         var response = new ContainerEventResponse
         {
-            ContainerId = record.Id,
+            ContainerId = id,
             ContainerEventType = type,
             CreatedAt = UnixNanos.Now(),
+            PodSandboxStatus = view.Sandbox,
         };
-        var sandbox = store.FindSandbox(record.SandboxId);
-        if (sandbox is not null) response.PodSandboxStatus = SandboxStatusBuilder.Status(sandbox);
-        var statuses = store.ContainersOf(record.SandboxId).Where(ContainerFilters.IsVisible).ToList();
-        // The deleted container is no longer visible but its last status still belongs in its own event.
-        if (type == ContainerEventType.ContainerDeletedEvent && statuses.All(c => c.Id != record.Id)) statuses.Add(record);
-        response.ContainersStatuses.Add(statuses.OrderBy(c => c.CreatedAtNanos).Select(ContainerStatusBuilder.Status));
-        broadcaster.Publish(response);
+        // The status messages are shared between the events of one view: protobuf messages have no parent, and
+        // nothing modifies an event once it is published.
+        response.ContainersStatuses.Add(view.Containers);
+        return response;
     }
 }

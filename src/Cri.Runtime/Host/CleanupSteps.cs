@@ -34,7 +34,7 @@ public sealed partial class CleanupSteps(string id, ILogger logger)
     public Task<bool> RemoveDirectoriesAsync(IRuntimeMounts mounts, params string[] directories) =>
         RunAsync("remove directories", () =>
         {
-            var stillMounted = directories.SelectMany(mounts.MountsUnder).ToList();
+            var stillMounted = mounts.MountsUnder(directories);
             if (stillMounted.Count > 0) throw new IOException($"still mounted: {string.Join(", ", stillMounted)}");
             foreach (var directory in directories)
                 if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);

@@ -78,6 +78,8 @@ public sealed partial class RecoveryService(
                 return;
         }
 
+        if (handler is not null && await RecoverFromRecordedProcessAsync(record)) return;
+
         var state = handler is null ? null : await handler.StateAsync(record.Id, cancellationToken);
         if (state is not null && state.Status is RuntimeStatus.Running or RuntimeStatus.Created or RuntimeStatus.Paused or RuntimeStatus.Creating)
         {
@@ -93,7 +95,7 @@ public sealed partial class RecoveryService(
             return;
         }
 
-        var exit = exits.ReadExit(record.Id);
+        var exit = exits.ReadExit(record);
         if (exit is not null)
         {
             Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
@@ -110,6 +112,30 @@ public sealed partial class RecoveryService(
             record.Reason = "Unknown";
             record.Message = "the container disappeared while crispd was not running (host reboot or conmon killed); its exit status is unknown";
             await store.SaveAsync(record, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Settles a Created or Running container from its recorded init process and conmon's exit file alone, without a
+    /// runtime process: true when they agree with the record (or prove the exit), false when only the runtime can tell
+    /// (a Created container whose init no longer waits to start may have been started just before the crash; a gone
+    /// process without an exit file may be a few milliseconds ahead of conmon, or lost to a reboot).
+    /// </summary>
+    private async Task<bool> RecoverFromRecordedProcessAsync(ContainerRecord record)
+    {
+        switch (RecordedInitProcess.Check(record))
+        {
+            case RecordedInit.Running when record.Phase == ContainerPhase.Running:
+            case RecordedInit.WaitingToStart when record.Phase == ContainerPhase.Created:
+                // An exit may have been recorded in the window between the check and the watcher arming.
+                await exits.TakeRecordedExitAsync(record);
+                return true;
+            case RecordedInit.Gone when exits.ReadExit(record) is { } exit:
+                Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
+                await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory));
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -26,10 +26,9 @@ public sealed class HostMounts : IRuntimeMounts
             while (Libc.Unmount(mountPoint, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
     }
 
-    public async Task UnmountRootfsAsync(string target, CancellationToken ct)
-    {
-        if (MountTable.ReadSelf().IsMountPoint(target)) await OverlayRootfs.UnmountAsync(target, ct);
-    }
+    // umount2 itself says "not mounted" (EINVAL/ENOENT): no read of the whole mount table, whose size grows with
+    // every container on the node.
+    public Task UnmountRootfsAsync(string target, CancellationToken ct) => OverlayRootfs.UnmountAsync(target, ct);
 
     public void MountShm(string path, string? selinuxMountLabel) => PodShm.Mount(path, selinuxMountLabel);
 
@@ -37,5 +36,9 @@ public sealed class HostMounts : IRuntimeMounts
 
     public bool IsMountPoint(string path) => MountTable.ReadSelf().IsMountPoint(path);
 
-    public IReadOnlyList<string> MountsUnder(string directory) => MountTable.ReadSelf().MountPointsUnder(directory);
+    public IReadOnlyList<string> MountsUnder(params string[] directories)
+    {
+        var table = MountTable.ReadSelf();
+        return directories.SelectMany(table.MountPointsUnder).Distinct(StringComparer.Ordinal).OrderByDescending(m => m.Length).ToList();
+    }
 }

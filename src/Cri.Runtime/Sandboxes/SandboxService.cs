@@ -3,6 +3,7 @@ using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Containers;
+using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
 using Crisp.Runtime.Lsm;
@@ -30,6 +31,7 @@ public sealed partial class SandboxService(
     IPodNetwork network,
     IRuntimeMounts mounts,
     ContainerTeardown containers,
+    ContainerEventPublisher events,
     CpuRateTracker cpuRates,
     SelinuxLabels selinux,
     ILogger<SandboxService> logger)
@@ -86,6 +88,9 @@ public sealed partial class SandboxService(
             await SetUpAsync(record, cancellationToken);
             record.Phase = SandboxPhase.Ready;
             await store.SaveAsync(record, CancellationToken.None);
+            // A pod's sandbox is created and started in one call; the kubelet's Evented PLEG expects both events.
+            events.PublishSandbox(record, ContainerEventType.ContainerCreatedEvent);
+            events.PublishSandbox(record, ContainerEventType.ContainerStartedEvent);
             Log.SandboxReady(logger, id, config.Metadata.Namespace, config.Metadata.Name, handlerName);
             return id;
         }
@@ -182,14 +187,14 @@ public sealed partial class SandboxService(
             Log.UnknownSandboxIgnored(logger, request.PodSandboxId, "stop");
             return;
         }
-        foreach (var container in store.ContainersOf(sandbox.Id).ToList())
-            await containers.StopAsync(container, TimeSpan.Zero, cancellationToken);
+        await containers.StopAllAsync(store.ContainersOf(sandbox.Id).ToList(), cancellationToken);
 
         using var _ = await locks.AcquireAsync(sandbox.Id, cancellationToken);
         if (sandbox.Phase == SandboxPhase.Ready)
         {
             sandbox.Phase = SandboxPhase.NotReady;
             await store.SaveAsync(sandbox, CancellationToken.None);
+            events.PublishSandbox(sandbox, ContainerEventType.ContainerStoppedEvent);
         }
         // DEL runs first, while the network namespace is still pinned; if it fails the namespace stays, so the
         // kubelet's retry of StopPodSandbox can finish the job.
@@ -211,11 +216,7 @@ public sealed partial class SandboxService(
 
     public async Task RemoveAsync(SandboxRecord sandbox, CancellationToken cancellationToken)
     {
-        foreach (var container in store.ContainersOf(sandbox.Id).ToList())
-        {
-            await containers.StopAsync(container, TimeSpan.Zero, cancellationToken);
-            await containers.RemoveAsync(container, cancellationToken);
-        }
+        await containers.RemoveAllAsync(store.ContainersOf(sandbox.Id).ToList(), cancellationToken);
 
         using var _ = await locks.AcquireAsync(sandbox.Id, cancellationToken);
         if (store.FindSandbox(sandbox.Id) is null) return;
@@ -223,6 +224,7 @@ public sealed partial class SandboxService(
         await store.SaveAsync(sandbox, CancellationToken.None);
         await TearDownAsync(sandbox, strict: true, CancellationToken.None);
         await store.DeleteSandboxAsync(sandbox.Id, CancellationToken.None);
+        events.PublishSandbox(sandbox, ContainerEventType.ContainerDeletedEvent);
         locks.Forget(sandbox.Id);
         cpuRates.Forget(sandbox.Id);
         Log.SandboxRemoved(logger, sandbox.Id);

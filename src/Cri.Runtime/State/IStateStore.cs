@@ -17,4 +17,10 @@ public interface IStateStore
     Task SaveAsync(ContainerRecord record, CancellationToken cancellationToken);
     Task DeleteSandboxAsync(string id, CancellationToken cancellationToken);
     Task DeleteContainerAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Saves many containers at once (a pod's stop or removal): one write for all, all or none kept.</summary>
+    Task SaveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Deletes many containers at once (a pod's removal): one write for all, all or none deleted.</summary>
+    Task DeleteContainersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
 }

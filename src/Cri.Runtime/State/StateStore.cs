@@ -30,6 +30,8 @@ public sealed partial class StateStore : IStateStore, IDisposable
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
+    // Per-pod index: a pod's containers are found without scanning every container on the node.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ContainerRecord>> _containersBySandbox = new(StringComparer.Ordinal);
     private readonly List<QuarantinedRow> _quarantined = [];
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger<StateStore> _logger;
@@ -87,7 +89,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
     public ContainerRecord? FindContainer(string id) => _containers.GetValueOrDefault(id);
 
     public IEnumerable<ContainerRecord> ContainersOf(string sandboxId) =>
-        _containers.Values.Where(c => c.SandboxId == sandboxId);
+        _containersBySandbox.TryGetValue(sandboxId, out var pod) ? pod.Values.ToArray() : [];
 
     public async Task SaveAsync(SandboxRecord record, CancellationToken cancellationToken)
     {
@@ -103,19 +105,23 @@ public sealed partial class StateStore : IStateStore, IDisposable
         _sandboxes[record.Id] = record;
     }
 
-    public async Task SaveAsync(ContainerRecord record, CancellationToken cancellationToken)
+    public Task SaveAsync(ContainerRecord record, CancellationToken cancellationToken) => SaveAllAsync([record], cancellationToken);
+
+    public async Task SaveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
     {
-        var doc = JsonSerializer.Serialize(record, Json);
+        if (records.Count == 0) return;
+        var docs = records.Select(r => (Record: r, Doc: JsonSerializer.Serialize(r, Json))).ToList();
         await ExecuteAsync(
             "INSERT INTO containers(id, sandbox_id, doc) VALUES($id, $sandbox, $doc) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
-            cmd =>
+            docs,
+            (cmd, item) =>
             {
-                cmd.Parameters.AddWithValue("$id", record.Id);
-                cmd.Parameters.AddWithValue("$sandbox", record.SandboxId);
-                cmd.Parameters.AddWithValue("$doc", doc);
+                cmd.Parameters.AddWithValue("$id", item.Record.Id);
+                cmd.Parameters.AddWithValue("$sandbox", item.Record.SandboxId);
+                cmd.Parameters.AddWithValue("$doc", item.Doc);
             },
             cancellationToken);
-        _containers[record.Id] = record;
+        foreach (var record in records) Keep(record);
     }
 
     public async Task DeleteSandboxAsync(string id, CancellationToken cancellationToken)
@@ -124,10 +130,23 @@ public sealed partial class StateStore : IStateStore, IDisposable
         _sandboxes.TryRemove(id, out _);
     }
 
-    public async Task DeleteContainerAsync(string id, CancellationToken cancellationToken)
+    public Task DeleteContainerAsync(string id, CancellationToken cancellationToken) => DeleteContainersAsync([id], cancellationToken);
+
+    public async Task DeleteContainersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
-        await ExecuteAsync("DELETE FROM containers WHERE id = $id", cmd => cmd.Parameters.AddWithValue("$id", id), cancellationToken);
-        _containers.TryRemove(id, out _);
+        if (ids.Count == 0) return;
+        await ExecuteAsync("DELETE FROM containers WHERE id = $id", ids, (cmd, id) => cmd.Parameters.AddWithValue("$id", id), cancellationToken);
+        foreach (var id in ids)
+        {
+            if (!_containers.TryRemove(id, out var removed)) continue;
+            if (_containersBySandbox.TryGetValue(removed.SandboxId, out var pod)) pod.TryRemove(id, out _);
+        }
+    }
+
+    private void Keep(ContainerRecord record)
+    {
+        _containers[record.Id] = record;
+        _containersBySandbox.GetOrAdd(record.SandboxId, _ => new ConcurrentDictionary<string, ContainerRecord>(StringComparer.Ordinal))[record.Id] = record;
     }
 
     private void Initialise()
@@ -159,13 +178,14 @@ public sealed partial class StateStore : IStateStore, IDisposable
         }
         lock (_quarantined) _quarantined.AddRange(Quarantine.ReadAll(connection));
         Load(connection, "sandboxes", ParseSandbox, record => _sandboxes[record.Id] = record);
-        Load(connection, "containers", ParseContainer, record => _containers[record.Id] = record);
+        Load(connection, "containers", ParseContainer, Keep);
     }
 
     private void ReplaceDamagedDatabase(string databasePath, Exception damage)
     {
         _sandboxes.Clear();
         _containers.Clear();
+        _containersBySandbox.Clear();
         lock (_quarantined) _quarantined.Clear();
         using (var pooled = new SqliteConnection(_connectionString)) SqliteConnection.ClearPool(pooled);
         var now = _time.GetUtcNow();
@@ -246,7 +266,11 @@ public sealed partial class StateStore : IStateStore, IDisposable
         }
     }
 
-    private async Task ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
+    private Task ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
+        ExecuteAsync(sql, new[] { bind }, (cmd, b) => b(cmd), cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> once per item in one transaction: a pod's worth of rows costs one commit, not one each.</summary>
+    private async Task ExecuteAsync<T>(string sql, IReadOnlyCollection<T> items, Action<SqliteCommand, T> bind, CancellationToken cancellationToken)
     {
         // One writer at a time: SQLite serialises writers anyway, and this avoids busy retries.
         await _writeLock.WaitAsync(cancellationToken);
@@ -254,10 +278,16 @@ public sealed partial class StateStore : IStateStore, IDisposable
         {
             await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = sql;
-            bind(cmd);
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
+            await using var transaction = items.Count > 1 ? connection.BeginTransaction() : null;
+            foreach (var item in items)
+            {
+                await using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = sql;
+                bind(cmd, item);
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            }
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken);
         }
         finally
         {

@@ -6,12 +6,13 @@ namespace Crisp.Interop.Tests.Procfs;
 public sealed class ProcessStatTests
 {
     [Theory]
-    [InlineData("42 (we) ird (name) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0\n")]
-    [InlineData("42 (a b c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0")]
-    [InlineData("42 ()) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0")]
-    [InlineData("42 (x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0")]
-    public void Fields_are_read_after_the_last_parenthesis_of_the_command_name(string text) =>
-        Assert.Equal(new ProcessStat(42, 'S', 7, 42, 123456UL), ProcessStat.Parse(42, text));
+    [InlineData("42 (we) ird (name) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0\n", "we) ird (name")]
+    [InlineData("42 (a b c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0", "a b c")]
+    [InlineData("42 ()) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0", ")")]
+    [InlineData("42 (runc:[2:INIT]) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0", "runc:[2:INIT]")]
+    [InlineData("42 (x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 2322432 316 0", "x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20")]
+    public void Fields_are_read_after_the_last_parenthesis_of_the_command_name(string text, string command) =>
+        Assert.Equal(new ProcessStat(42, 'S', 7, 42, 123456UL, command), ProcessStat.Parse(42, text));
 
     [Fact]
     public void Zombies_and_dead_processes_are_not_running()

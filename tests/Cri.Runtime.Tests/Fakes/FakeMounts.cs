@@ -56,10 +56,10 @@ public sealed class FakeMounts : IRuntimeMounts
 
     public bool IsMountPoint(string path) => _mounted.ContainsKey(Full(path));
 
-    public IReadOnlyList<string> MountsUnder(string directory)
+    public IReadOnlyList<string> MountsUnder(params string[] directories)
     {
-        var full = Full(directory);
-        return _mounted.Keys.Where(m => m == full || m.StartsWith(full + "/", StringComparison.Ordinal))
+        var full = directories.Select(Full).ToList();
+        return _mounted.Keys.Where(m => full.Any(f => m == f || m.StartsWith(f + "/", StringComparison.Ordinal)))
             .OrderByDescending(m => m.Length).ToList();
     }
 

@@ -67,8 +67,15 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
         return Task.CompletedTask;
     }
 
-    public Task<RuntimeState?> StateAsync(string containerId, CancellationToken ct) =>
-        Task.FromResult(_containers.TryGetValue(containerId, out var s) ? new RuntimeState(containerId, s, 0, null, null) : null);
+    /// <summary>How many times the runtime was asked for a container's state (each one a process with a real runtime).</summary>
+    public int StateQueries => _stateQueries;
+    private int _stateQueries;
+
+    public Task<RuntimeState?> StateAsync(string containerId, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _stateQueries);
+        return Task.FromResult(_containers.TryGetValue(containerId, out var s) ? new RuntimeState(containerId, s, 0, null, null) : null);
+    }
 
     public Task UpdateResourcesAsync(string containerId, string linuxResourcesJson, CancellationToken ct) => Task.CompletedTask;
 

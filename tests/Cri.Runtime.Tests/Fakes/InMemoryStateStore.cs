@@ -62,6 +62,25 @@ public sealed class InMemoryStateStore : IStateStore
         return Task.CompletedTask;
     }
 
+    /// <summary>Counts the batched writes, so tests can tell a pod's teardown wrote once rather than once per container.</summary>
+    public int BatchWrites { get; private set; }
+
+    public Task SaveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
+    {
+        // All or none, as the SQLite transaction: an injected failure keeps nothing.
+        foreach (var record in records) ThrowIfInjected(record, $"container {record.Id} in phase {record.Phase}");
+        foreach (var record in records) _containers[record.Id] = record;
+        BatchWrites++;
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteContainersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var id in ids) _containers.TryRemove(id, out _);
+        BatchWrites++;
+        return Task.CompletedTask;
+    }
+
     /// <summary>A new store holding copies of these records, as read back from disk after a restart.</summary>
     public InMemoryStateStore Reloaded()
     {

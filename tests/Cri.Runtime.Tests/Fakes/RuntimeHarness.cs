@@ -48,14 +48,14 @@ public sealed class RuntimeHarness : IDisposable
         var host = new HostFeatures(false, -1000, false);
         var cpuRates = new CpuRateTracker();
         Watcher = new ExitWatcher(Layout.ExitDir, NullLogger<ExitWatcher>.Instance, Layout.ContainerBundle);
-        var events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
+        var events = Events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
         Exits = new ContainerExits(Store, locks, Watcher, Cgroups, events, NullLogger<ContainerExits>.Instance);
         Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
             new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,
             new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir }, NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
-        Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
+        Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, events, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
         Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, NullLogger<RecoveryService>.Instance);
         // A kill is reported as conmon would: the exit reaches the exit handling of whichever crispd is running.
         Handler.Exited = (id, code) => Exits.MarkExitedAsync(id, code, DateTimeOffset.UtcNow, oomKilled: false);
@@ -76,6 +76,7 @@ public sealed class RuntimeHarness : IDisposable
     public ExitWatcher Watcher { get; }
     public ContainerExits Exits { get; }
     public ContainerTeardown Teardown { get; }
+    public ContainerEventPublisher Events { get; }
     public ContainerCreator Creator { get; }
     public ContainerService Containers { get; }
     public SandboxService Sandboxes { get; }

@@ -175,6 +175,62 @@ public sealed class RecoveryServiceTests : IDisposable
         Assert.Equal([kept], restarted.Network.Attached);
     }
 
+    [Fact]
+    public async Task A_running_container_whose_recorded_process_lives_is_recovered_without_asking_the_runtime()
+    {
+        // This test process stands in for the container's init: alive, same start time, not runc's init.
+        var id = await ContainerWithRecordedInitAsync(ContainerPhase.Running, startTimeOffset: 0);
+        var queriesBefore = _runtime.Handler.StateQueries;
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        Assert.Equal(ContainerPhase.Running, restarted.Store.FindContainer(id)!.Phase);
+        Assert.Equal(queriesBefore, restarted.Handler.StateQueries);
+    }
+
+    [Fact]
+    public async Task A_container_whose_recorded_process_is_gone_takes_its_exit_file_without_asking_the_runtime()
+    {
+        // Our own pid with another start time: the pid now names a different process, so the recorded one is gone.
+        var id = await ContainerWithRecordedInitAsync(ContainerPhase.Running, startTimeOffset: 1);
+        _runtime.WriteExitFile(id, ExitFileCode);
+        var queriesBefore = _runtime.Handler.StateQueries;
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        var recovered = restarted.Store.FindContainer(id)!;
+        Assert.Equal(ContainerPhase.Exited, recovered.Phase);
+        Assert.Equal(ExitFileCode, recovered.ExitCode);
+        Assert.Equal(queriesBefore, restarted.Handler.StateQueries);
+    }
+
+    [Fact]
+    public async Task A_created_container_whose_init_no_longer_waits_to_start_is_asked_of_the_runtime()
+    {
+        var id = await ContainerWithRecordedInitAsync(ContainerPhase.Created, startTimeOffset: 0);
+        _runtime.Handler.SetStatus(id, RuntimeStatus.Running);
+
+        using var restarted = _runtime.Restart();
+        await restarted.Recovery.RecoverAsync(CancellationToken.None);
+
+        // Started just before the crash: only the runtime could say so.
+        Assert.Equal(ContainerPhase.Running, restarted.Store.FindContainer(id)!.Phase);
+        Assert.True(restarted.Handler.StateQueries > 0);
+    }
+
+    /// <summary>A container whose recorded init is this test process (its start time shifted by the offset: 0 is alive, else gone).</summary>
+    private async Task<string> ContainerWithRecordedInitAsync(ContainerPhase phase, ulong startTimeOffset)
+    {
+        var id = await ContainerInPhaseAsync(phase);
+        var record = _runtime.Store.FindContainer(id)!;
+        record.Pid = Environment.ProcessId;
+        record.PidStartTime = Crisp.Interop.Procfs.ProcessStat.TryRead(Environment.ProcessId)!.Value.StartTime + startTimeOffset;
+        await _runtime.Store.SaveAsync(record, CancellationToken.None);
+        return id;
+    }
+
     private async Task<string> ContainerInPhaseAsync(ContainerPhase phase)
     {
         var sandbox = await _runtime.RunPodAsync();

@@ -112,6 +112,23 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pods_containers_are_saved_and_deleted_in_one_write_and_found_by_pod_after_reopening()
+    {
+        using (var store = Open())
+        {
+            await store.SaveAllAsync([Container("c1", "s1"), Container("c2", "s1"), Container("c3", "s2")], CancellationToken.None);
+            Assert.Equal(["c1", "c2"], store.ContainersOf("s1").Select(c => c.Id).Order());
+            await store.DeleteContainersAsync(["c1", "c3"], CancellationToken.None);
+            Assert.Equal("c2", Assert.Single(store.ContainersOf("s1")).Id);
+            Assert.Empty(store.ContainersOf("s2"));
+        }
+        using var reopened = Open();
+        Assert.Equal("c2", Assert.Single(reopened.ContainersOf("s1")).Id);
+        Assert.Empty(reopened.ContainersOf("s2"));
+        Assert.Empty(reopened.ContainersOf("unknown"));
+    }
+
+    [Fact]
     public async Task Database_is_in_wal_mode()
     {
         using (var store = Open()) await store.SaveAsync(Sandbox("s1"), CancellationToken.None);
