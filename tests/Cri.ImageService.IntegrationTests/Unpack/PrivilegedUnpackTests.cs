@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using Crisp.ImageService.Unpack;
 using Crisp.Interop;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,8 +16,8 @@ public sealed class PrivilegedUnpackTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    private Task<LayerUnpacker.Result> UnpackAsync(Layer layer) =>
-        _unpacker.UnpackAsync(new MemoryStream(layer.Blob), layer.Descriptor, layer.DiffId, _root.Target, "layer under test", CancellationToken.None);
+    private Task<LayerUnpacker.Result> UnpackAsync(CompressedLayer layer) =>
+        _unpacker.UnpackAsync(new MemoryStream(layer.Blob.ToArray()), layer.Descriptor.ToManifestDescriptor(), layer.Descriptor.DiffId, _root.Target, "layer under test", CancellationToken.None);
 
     private string At(string relative) => Path.Combine(_root.Target, relative);
 
@@ -29,11 +28,11 @@ public sealed class PrivilegedUnpackTests : IDisposable
     {
         var fileTime = new DateTimeOffset(2019, 1, 2, 3, 4, 5, TimeSpan.Zero);
         var dirTime = new DateTimeOffset(2018, 6, 7, 8, 9, 10, TimeSpan.Zero);
-        Layer layer = new LayerBuilder()
-            .Directory("usr/", mtime: dirTime, uid: 7, gid: 8, mode: (UnixFileMode)0b111_101_000)
-            .File("usr/su", "#!", mode: (UnixFileMode)0b100_111_101_101, uid: 1000, gid: 1001, mtime: fileTime) // 04755
-            .Directory("tmp/", mode: (UnixFileMode)0b001_111_111_111) // 01777
-            .File("usr/sgid", "x", mode: (UnixFileMode)0b010_111_101_101) // 02755
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddDirectory("usr/", mtime: dirTime, uid: 7, gid: 8, mode: (UnixFileMode)0b111_101_000)
+            .AddFile("usr/su", "#!", mode: (UnixFileMode)0b100_111_101_101, uid: 1000, gid: 1001, mtime: fileTime) // 04755
+            .AddDirectory("tmp/", mode: (UnixFileMode)0b001_111_111_111) // 01777
+            .AddFile("usr/sgid", "x", mode: (UnixFileMode)0b010_111_101_101) // 02755
             .Build();
 
         await UnpackAsync(layer);
@@ -53,11 +52,11 @@ public sealed class PrivilegedUnpackTests : IDisposable
     [Fact]
     public async Task PreservesSymlinksAsWrittenWithTheirOwner()
     {
-        Layer layer = new LayerBuilder()
-            .Directory("bin/")
-            .File("bin/busybox", "elf", mode: (UnixFileMode)0b111_101_101)
-            .Symlink("bin/sh", "busybox", uid: 5, gid: 6)
-            .Symlink("etc-link", "/etc")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddDirectory("bin/")
+            .AddFile("bin/busybox", "elf", mode: (UnixFileMode)0b111_101_101)
+            .AddSymlink("bin/sh", "busybox", uid: 5, gid: 6)
+            .AddSymlink("etc-link", "/etc")
             .Build();
 
         await UnpackAsync(layer);
@@ -72,11 +71,11 @@ public sealed class PrivilegedUnpackTests : IDisposable
     [Fact]
     public async Task CreatesDevicesAndFifos()
     {
-        Layer layer = new LayerBuilder()
-            .Device("dev/null", TarEntryType.CharacterDevice, 1, 3)
-            .Device("dev/loop0", TarEntryType.BlockDevice, 7, 0)
-            .Device("dev/big", TarEntryType.CharacterDevice, 300, 70000)
-            .Fifo("run/pipe")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddCharacterDevice("dev/null", 1, 3)
+            .AddBlockDevice("dev/loop0", 7, 0)
+            .AddCharacterDevice("dev/big", 300, 70000)
+            .AddFifo("run/pipe")
             .Build();
 
         await UnpackAsync(layer);
@@ -94,12 +93,12 @@ public sealed class PrivilegedUnpackTests : IDisposable
     [Fact]
     public async Task MarksOpaqueDirectoriesWithTheOverlayXattr()
     {
-        Layer layer = new LayerBuilder()
-            .Directory("var/")
-            .Directory("var/cache/")
-            .File("var/cache/.wh..wh..opq", "")
-            .File("var/cache/new", "kept")
-            .File("var/.wh..wh.plnk", "")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddDirectory("var/")
+            .AddDirectory("var/cache/")
+            .AddOpaqueWhiteout("var/cache")
+            .AddFile("var/cache/new", "kept")
+            .AddFile("var/.wh..wh.plnk", "")
             .Build();
 
         await UnpackAsync(layer);

@@ -2,6 +2,8 @@ using System.Text;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.Manifests;
 using Xunit;
+// The product's enum under test, not the layer builder's of the same name.
+using LayerCompression = Crisp.ImageService.Manifests.LayerCompression;
 
 namespace Crisp.ImageService.Tests.ManifestsTests;
 

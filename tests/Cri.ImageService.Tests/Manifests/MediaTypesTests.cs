@@ -1,5 +1,7 @@
 using Crisp.ImageService.Manifests;
 using Xunit;
+// The product's enum under test, not the layer builder's of the same name.
+using LayerCompression = Crisp.ImageService.Manifests.LayerCompression;
 
 namespace Crisp.ImageService.Tests.ManifestsTests;
 

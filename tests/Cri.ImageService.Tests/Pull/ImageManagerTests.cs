@@ -38,9 +38,9 @@ public sealed class ImageManagerTests : IAsyncLifetime
         return manager;
     }
 
-    private static Layer Base() => new LayerBuilder().Directory("bin/").File("bin/sh", "#!elf", mode: (UnixFileMode)0b111_101_101).Build();
+    private static CompressedLayer Base() => LayerBuilder.OwnedByCurrentUser().AddDirectory("bin/").AddFile("bin/sh", "#!elf", mode: (UnixFileMode)0b111_101_101).Build();
 
-    private static Layer App(string content = "hello") => new LayerBuilder().Directory("app/").File("app/data", content).Build();
+    private static CompressedLayer App(string content = "hello") => LayerBuilder.OwnedByCurrentUser().AddDirectory("app/").AddFile("app/data", content).Build();
 
     private string Ref(string repoTag) => $"{_registry.Host}/{repoTag}";
 
@@ -56,7 +56,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task PullsUnpacksAndRecordsAnImage()
     {
-        Layer bottom = Base(), top = App();
+        CompressedLayer bottom = Base(), top = App();
         string id = _registry.Push("team/app", "v1", bottom, top);
         ImageManager manager = NewManager();
 
@@ -95,7 +95,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task AWarmPullDownloadsNothing()
     {
-        Layer layer = Base();
+        CompressedLayer layer = Base();
         _registry.Push("team/app", "v1", layer);
         ImageManager manager = NewManager();
         await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);
@@ -112,7 +112,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrentPullsShareOneDownloadPerBlob()
     {
-        Layer shared = Base();
+        CompressedLayer shared = Base();
         _registry.Push("team/a", "v1", shared, App("a"));
         _registry.Push("team/b", "v1", shared, App("b"));
         ImageManager manager = NewManager();
@@ -136,9 +136,9 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task ALayerWithWrongBytesFailsThePullAndLeavesNothing()
     {
-        Layer layer = Base();
+        CompressedLayer layer = Base();
         _registry.Push("team/app", "v1", layer);
-        _registry.CorruptBlobs[layer.Descriptor.Digest] = App("not the layer").Blob[..(int)layer.Descriptor.Size];
+        _registry.CorruptBlobs[layer.Descriptor.Digest] = App("not the layer").Blob[..(int)layer.Descriptor.Size].ToArray();
         ImageManager manager = NewManager();
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None));
@@ -156,7 +156,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     {
         string outside = Path.Combine(_workspace, "outside");
         Directory.CreateDirectory(outside);
-        Layer hostile = new LayerBuilder().Symlink("evil", outside).File("evil/pwned", "x").Build();
+        CompressedLayer hostile = LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", outside).AddFile("evil/pwned", "x").Build();
         _registry.Push("team/evil", "v1", hostile);
         ImageManager manager = NewManager();
 
@@ -172,7 +172,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task ADownloadWithoutProgressIsCancelledWithDeadlineExceeded()
     {
-        Layer layer = new LayerBuilder().File("big", new string('x', 200_000)).Build(Crisp.ImageService.Manifests.LayerCompression.None);
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("big", new string('x', 200_000)).Build(LayerCompression.None);
         _registry.Push("team/slow", "v1", layer);
         _registry.StalledBlobs[layer.Descriptor.Digest] = true;
         ImageManager manager = NewManager(o => o.PullProgressTimeout = TimeSpan.FromMilliseconds(500));
@@ -189,7 +189,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task CancellingTheCallerCancelsTheDownload()
     {
-        Layer layer = new LayerBuilder().File("big", new string('x', 200_000)).Build(Crisp.ImageService.Manifests.LayerCompression.None);
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("big", new string('x', 200_000)).Build(LayerCompression.None);
         _registry.Push("team/slow", "v1", layer);
         _registry.StalledBlobs[layer.Descriptor.Digest] = true;
         ImageManager manager = NewManager();
@@ -204,7 +204,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task RemoveDeletesTheImageWithAllItsTagsAndCollectsWhatNothingElseUses()
     {
-        Layer shared = Base(), onlyA = App("a");
+        CompressedLayer shared = Base(), onlyA = App("a");
         string idA = _registry.Push("team/a", "v1", shared, onlyA);
         _registry.Push("team/a", "v2", shared, onlyA);
         string idB = _registry.Push("team/b", "v1", shared, App("b"));
@@ -273,7 +273,7 @@ public sealed class ImageManagerTests : IAsyncLifetime
     [Fact]
     public async Task AnImageSurvivesARestartAndIsNotDownloadedAgain()
     {
-        Layer layer = Base();
+        CompressedLayer layer = Base();
         string id = _registry.Push("team/app", "v1", layer);
         ImageManager first = NewManager();
         await first.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);

@@ -6,6 +6,7 @@ using Crisp.ImageService.Unpack;
 using Crisp.Interop;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
+using LayerCompression = Crisp.TestSupport.Layers.LayerCompression;
 
 namespace Crisp.ImageService.Tests.Unpack;
 
@@ -16,8 +17,8 @@ public sealed class LayerUnpackerTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    private Task<LayerUnpacker.Result> UnpackAsync(Layer layer, string? diffId = null, Descriptor? descriptor = null, byte[]? blob = null) =>
-        _unpacker.UnpackAsync(new MemoryStream(blob ?? layer.Blob), descriptor ?? layer.Descriptor, diffId ?? layer.DiffId,
+    private Task<LayerUnpacker.Result> UnpackAsync(CompressedLayer layer, string? diffId = null, Descriptor? descriptor = null, byte[]? blob = null) =>
+        _unpacker.UnpackAsync(new MemoryStream(blob ?? layer.Blob.ToArray()), descriptor ?? layer.Descriptor.ToManifestDescriptor(), diffId ?? layer.Descriptor.DiffId,
             _root.Target, "layer under test", CancellationToken.None);
 
     private string At(string relative) => Path.Combine(_root.Target, relative);
@@ -30,7 +31,7 @@ public sealed class LayerUnpackerTests : IDisposable
     [InlineData(LayerCompression.None)]
     public async Task UnpacksEveryCompression(LayerCompression compression)
     {
-        Layer layer = new LayerBuilder().Directory("etc/").File("etc/hostname", "box\n").Build(compression);
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddDirectory("etc/").AddFile("etc/hostname", "box\n").Build(compression);
 
         LayerUnpacker.Result result = await UnpackAsync(layer);
 
@@ -43,7 +44,7 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task CreatesMissingParentDirectories()
     {
-        Layer layer = new LayerBuilder().File("a/b/c/file", "deep").Build();
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("a/b/c/file", "deep").Build();
 
         await UnpackAsync(layer);
 
@@ -54,10 +55,10 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task HardLinksShareTheTargetsInode()
     {
-        Layer layer = new LayerBuilder()
-            .File("bin/busybox", "elf")
-            .HardLink("bin/ls", "bin/busybox")
-            .HardLink("bin/cat", "./bin/busybox")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddFile("bin/busybox", "elf")
+            .AddHardLink("bin/ls", "bin/busybox")
+            .AddHardLink("bin/cat", "./bin/busybox")
             .Build();
 
         await UnpackAsync(layer);
@@ -71,9 +72,9 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task AppliesPaxXattrsButNeverOverlayOnes()
     {
-        Layer layer = new LayerBuilder()
-            .File("f", "x", pax: [new("SCHILY.xattr.user.note", "hello"), new("SCHILY.xattr.trusted.overlay.redirect", "/etc")])
-            .File("g", "y", pax: [new("LIBARCHIVE.xattr.user.bin", Convert.ToBase64String([0, 1, 255]))])
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddFile("f", "x", paxAttributes: new Dictionary<string, string> { ["SCHILY.xattr.user.note"] = "hello", ["SCHILY.xattr.trusted.overlay.redirect"] = "/etc" })
+            .AddFile("g", "y", paxAttributes: new Dictionary<string, string> { ["LIBARCHIVE.xattr.user.bin"] = Convert.ToBase64String([0, 1, 255]) })
             .Build();
 
         await UnpackAsync(layer);
@@ -86,10 +87,9 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task LeavesOutABinaryXattrTheTarReaderCannotDecodeInsteadOfWritingItMangled()
     {
-        Layer clean = new LayerBuilder()
-            .File("ping", "elf", pax: [new("SCHILY.xattr.user.cap", "QQQQ"), new("SCHILY.xattr.user.text", "fine")])
-            .Build(LayerCompression.None);
-        byte[] tar = clean.Tar.ToArray();
+        byte[] tar = LayerBuilder.OwnedByCurrentUser()
+            .AddFile("ping", "elf", paxAttributes: new Dictionary<string, string> { ["SCHILY.xattr.user.cap"] = "QQQQ", ["SCHILY.xattr.user.text"] = "fine" })
+            .BuildTar();
         int at = tar.AsSpan().IndexOf("QQQQ"u8);
         new byte[] { 0xFF, 0x01, 0x02, 0xFE }.CopyTo(tar, at); // a binary value, as file capabilities are
         var descriptor = new Descriptor(MediaTypes.OciLayer, Crisp.ImageService.References.Digests.Sha256Of(tar), tar.Length);
@@ -104,10 +104,10 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task TurnsWhiteoutsIntoOverlayCharacterDevices()
     {
-        Layer layer = new LayerBuilder()
-            .Directory("etc/")
-            .File("etc/.wh.motd", "")
-            .File(".wh.gone-dir", "")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddDirectory("etc/")
+            .AddWhiteout("etc/motd")
+            .AddWhiteout("gone-dir")
             .Build();
 
         await UnpackAsync(layer);
@@ -124,12 +124,12 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task LaterEntriesReplaceEarlierOnes()
     {
-        Layer layer = new LayerBuilder()
-            .File("a", "first")
-            .File("a", "second")
-            .Directory("d/")
-            .File("d/inner", "gone")
-            .File("d", "now a file")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddFile("a", "first")
+            .AddFile("a", "second")
+            .AddDirectory("d/")
+            .AddFile("d/inner", "gone")
+            .AddFile("d", "now a file")
             .Build();
 
         await UnpackAsync(layer);
@@ -141,10 +141,10 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task ADirectoryEntryReplacesASymlinkInsteadOfFollowingIt()
     {
-        Layer layer = new LayerBuilder()
-            .Symlink("evil", _root.Outside)
-            .Directory("evil/")
-            .File("evil/passwd", "inside")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddSymlink("evil", _root.Outside)
+            .AddDirectory("evil/")
+            .AddFile("evil/passwd", "inside")
             .Build();
 
         await UnpackAsync(layer);
@@ -157,9 +157,9 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task AFileEntryReplacesASymlinkInsteadOfWritingThroughIt()
     {
-        Layer layer = new LayerBuilder()
-            .Symlink("victim", Path.Combine(_root.Outside, "passwd"))
-            .File("victim", "overwritten?")
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddSymlink("victim", Path.Combine(_root.Outside, "passwd"))
+            .AddFile("victim", "overwritten?")
             .Build();
 
         await UnpackAsync(layer);
@@ -171,32 +171,32 @@ public sealed class LayerUnpackerTests : IDisposable
 
     public static TheoryData<string, Func<TempRoot, LayerBuilder>> HostileLayers => new()
     {
-        { "dot-dot", _ => new LayerBuilder().File("../x", "pwned") },
-        { "nested dot-dot", _ => new LayerBuilder().File("a/../../x", "pwned") },
-        { "dot-dot directory", _ => new LayerBuilder().Directory("../outside/newdir/") },
-        { "absolute", _ => new LayerBuilder().File("/etc/crisp-test-pwned", "pwned") },
-        { "absolute into outside", root => new LayerBuilder().File(Path.Combine(root.Outside, "passwd"), "pwned") },
-        { "symlink to outside then file through it", root => new LayerBuilder().Symlink("evil", root.Outside).File("evil/passwd", "pwned") },
-        { "symlink to /etc then file through it", _ => new LayerBuilder().Symlink("evil", "/etc").File("evil/crisp-test-pwned", "pwned") },
-        { "relative symlink climbing out", _ => new LayerBuilder().Directory("d/").Symlink("d/up", "../..").File("d/up/x", "pwned") },
-        { "symlink to dot-dot chain", _ => new LayerBuilder().Symlink("l1", "..").Symlink("l2", "l1/..").File("l2/x", "pwned") },
-        { "symlink then directory through it", root => new LayerBuilder().Symlink("evil", root.Outside).Directory("evil/sub/") },
-        { "symlink then symlink through it", root => new LayerBuilder().Symlink("evil", root.Outside).Symlink("evil/link", "/") },
-        { "symlink then device through it", root => new LayerBuilder().Symlink("evil", root.Outside).Device("evil/null", TarEntryType.CharacterDevice, 1, 3) },
-        { "hardlink to dot-dot", _ => new LayerBuilder().HardLink("passwd", "../../etc/passwd") },
-        { "hardlink to absolute", _ => new LayerBuilder().HardLink("passwd", "/etc/passwd") },
-        { "hardlink through symlink", root => new LayerBuilder().Symlink("evil", root.Outside).HardLink("stolen", "evil/passwd") },
-        { "hardlink to a file not in the layer", _ => new LayerBuilder().HardLink("stolen", "etc/shadow") },
-        { "whiteout through symlink", root => new LayerBuilder().Symlink("evil", root.Outside).File("evil/.wh.passwd", "") },
-        { "opaque through symlink", root => new LayerBuilder().Symlink("evil", root.Outside).File("evil/.wh..wh..opq", "") },
-        { "whiteout of dot-dot", _ => new LayerBuilder().File("a/.wh...", "") },
+        { "dot-dot", _ => LayerBuilder.OwnedByCurrentUser().AddFile("../x", "pwned") },
+        { "nested dot-dot", _ => LayerBuilder.OwnedByCurrentUser().AddFile("a/../../x", "pwned") },
+        { "dot-dot directory", _ => LayerBuilder.OwnedByCurrentUser().AddDirectory("../outside/newdir/") },
+        { "absolute", _ => LayerBuilder.OwnedByCurrentUser().AddRawEntry(TarEntryType.RegularFile, "/etc/crisp-test-pwned", content: "pwned"u8.ToArray()) },
+        { "absolute into outside", root => LayerBuilder.OwnedByCurrentUser().AddRawEntry(TarEntryType.RegularFile, Path.Combine(root.Outside, "passwd"), content: "pwned"u8.ToArray()) },
+        { "symlink to outside then file through it", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddFile("evil/passwd", "pwned") },
+        { "symlink to /etc then file through it", _ => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", "/etc").AddFile("evil/crisp-test-pwned", "pwned") },
+        { "relative symlink climbing out", _ => LayerBuilder.OwnedByCurrentUser().AddDirectory("d/").AddSymlink("d/up", "../..").AddFile("d/up/x", "pwned") },
+        { "symlink to dot-dot chain", _ => LayerBuilder.OwnedByCurrentUser().AddSymlink("l1", "..").AddSymlink("l2", "l1/..").AddFile("l2/x", "pwned") },
+        { "symlink then directory through it", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddDirectory("evil/sub/") },
+        { "symlink then symlink through it", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddSymlink("evil/link", "/") },
+        { "symlink then device through it", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddCharacterDevice("evil/null", 1, 3) },
+        { "hardlink to dot-dot", _ => LayerBuilder.OwnedByCurrentUser().AddHardLink("passwd", "../../etc/passwd") },
+        { "hardlink to absolute", _ => LayerBuilder.OwnedByCurrentUser().AddRawEntry(TarEntryType.HardLink, "passwd", linkName: "/etc/passwd") },
+        { "hardlink through symlink", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddHardLink("stolen", "evil/passwd") },
+        { "hardlink to a file not in the layer", _ => LayerBuilder.OwnedByCurrentUser().AddHardLink("stolen", "etc/shadow") },
+        { "whiteout through symlink", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddWhiteout("evil/passwd") },
+        { "opaque through symlink", root => LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", root.Outside).AddOpaqueWhiteout("evil") },
+        { "whiteout of dot-dot", _ => LayerBuilder.OwnedByCurrentUser().AddFile("a/.wh...", "") },
     };
 
     [Theory]
     [MemberData(nameof(HostileLayers))]
     public async Task RefusesEntriesThatEscapeAndWritesNothingOutside(string name, Func<TempRoot, LayerBuilder> build)
     {
-        Layer layer = build(_root).Build();
+        CompressedLayer layer = build(_root).Build();
         bool etcBefore = File.Exists("/etc/crisp-test-pwned");
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer));
@@ -211,7 +211,7 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task RefusalNamesTheEntry()
     {
-        Layer layer = new LayerBuilder().Symlink("evil", "/etc").File("evil/passwd", "x").Build();
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddSymlink("evil", "/etc").AddFile("evil/passwd", "x").Build();
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer));
 
@@ -222,8 +222,8 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task AWrongLayerDigestFailsWithDataLoss()
     {
-        Layer layer = new LayerBuilder().File("f", "content").Build();
-        var wrong = layer.Descriptor with { Digest = "sha256:" + new string('0', 64) };
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", "content").Build();
+        var wrong = layer.Descriptor.ToManifestDescriptor() with { Digest = "sha256:" + new string('0', 64) };
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, descriptor: wrong));
 
@@ -234,9 +234,9 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task ATruncatedLayerFailsWithDataLoss()
     {
-        Layer layer = new LayerBuilder().File("f", new string('z', 100_000)).Build(LayerCompression.None);
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", new string('z', 100_000)).Build(LayerCompression.None);
 
-        var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, blob: layer.Blob[..(layer.Blob.Length / 2)]));
+        var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, blob: layer.Blob[..(layer.Blob.Length / 2)].ToArray()));
 
         Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
         Assert.Contains("truncated", error.Message);
@@ -245,9 +245,9 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task ATruncatedGzipLayerFailsWithDataLoss()
     {
-        Layer layer = new LayerBuilder().File("f", new string('z', 100_000)).Build(LayerCompression.Gzip);
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", new string('z', 100_000)).Build(LayerCompression.Gzip);
 
-        var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, blob: layer.Blob[..(layer.Blob.Length - 10)]));
+        var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, blob: layer.Blob[..(layer.Blob.Length - 10)].ToArray()));
 
         Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
     }
@@ -255,8 +255,8 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task ALongerBlobThanItsDescriptorFails()
     {
-        Layer layer = new LayerBuilder().File("f", "content").Build(LayerCompression.None);
-        byte[] longer = [.. layer.Blob, .. new byte[1024]];
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", "content").Build(LayerCompression.None);
+        byte[] longer = [.. layer.Blob.ToArray(), .. new byte[1024]];
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, blob: longer));
 
@@ -267,14 +267,14 @@ public sealed class LayerUnpackerTests : IDisposable
     [Fact]
     public async Task AWrongDiffIdFailsWithDataLoss()
     {
-        Layer layer = new LayerBuilder().File("f", "content").Build();
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", "content").Build();
         string wrong = "sha256:" + new string('1', 64);
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, diffId: wrong));
 
         Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
         Assert.Contains("diff ID", error.Message);
-        Assert.Contains(layer.DiffId, error.Message);
+        Assert.Contains(layer.Descriptor.DiffId, error.Message);
     }
 
     [Fact]

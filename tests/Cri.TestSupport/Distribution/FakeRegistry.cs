@@ -107,17 +107,17 @@ public sealed class FakeRegistry : IAsyncDisposable
     public int RequestsFor(string digest) => BlobRequests.GetValueOrDefault(digest);
 
     /// <summary>Publishes an image built from <paramref name="layers"/> as repository:tag; returns its config digest (the image id).</summary>
-    public string Push(string repository, string tag, params Layer[] layers)
+    public string Push(string repository, string tag, params CompressedLayer[] layers)
     {
         var config = new
         {
             architecture = "amd64",
             os = "linux",
             config = new { Cmd = new[] { "sh" }, User = "1000" },
-            rootfs = new { type = "layers", diff_ids = layers.Select(l => l.DiffId).ToArray() },
+            rootfs = new { type = "layers", diff_ids = layers.Select(l => l.Descriptor.DiffId).ToArray() },
         };
         string configDigest = AddBlob(JsonSerializer.SerializeToUtf8Bytes(config));
-        foreach (Layer layer in layers) AddBlob(layer.Blob);
+        foreach (CompressedLayer layer in layers) AddBlob(layer.Blob.ToArray());
         var manifest = new
         {
             schemaVersion = 2,

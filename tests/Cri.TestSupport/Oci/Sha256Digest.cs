@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Crisp.E2E.Fixtures;
+namespace Crisp.TestSupport.Oci;
 
 public static class Sha256Digest
 {

@@ -1,7 +1,8 @@
 using System.IO.Compression;
+using Crisp.TestSupport.Oci;
 using ZstdSharp;
 
-namespace Crisp.E2E.Fixtures;
+namespace Crisp.TestSupport.Layers;
 
 /// <summary>A finished layer blob and its descriptor; immutable, so one base layer can be shared by many images.</summary>
 public sealed class CompressedLayer

@@ -1,4 +1,4 @@
-namespace Crisp.E2E.Fixtures;
+namespace Crisp.TestSupport.Layers;
 
 public enum LayerCompression
 {

@@ -1,4 +1,4 @@
-namespace Crisp.E2E.Fixtures;
+namespace Crisp.TestSupport.Oci;
 
 public static class OciMediaTypes
 {
