@@ -8,15 +8,18 @@ namespace Crisp.Server.Services.Image;
 /// <summary>Translations between image-service records and CRI image messages, shared by the image RPCs.</summary>
 internal static class ImageMessages
 {
-    /// <summary>CRI's view of an image: the uid or user name comes from the config's User ("uid[:gid]" or "name[:group]").</summary>
-    public static Crisp.Cri.V1.Image ToCri(ImageRecord record)
+    /// <summary>
+    /// CRI's view of an image: the uid or user name comes from the config's User ("uid[:gid]" or "name[:group]");
+    /// spec.runtime_handler is the handler the request asked about (see <see cref="ImageRuntimeHandler"/>).
+    /// </summary>
+    public static Crisp.Cri.V1.Image ToCri(ImageRecord record, string runtimeHandler)
     {
         var image = new Crisp.Cri.V1.Image
         {
             Id = record.Id,
             Size = record.Size,
             Pinned = record.Pinned,
-            Spec = new ImageSpec { Image = record.Id, UserSpecifiedImage = record.UserSpecifiedImage ?? "" },
+            Spec = new ImageSpec { Image = record.Id, UserSpecifiedImage = record.UserSpecifiedImage ?? "", RuntimeHandler = runtimeHandler },
         };
         image.RepoTags.AddRange(record.RepoTags);
         image.RepoDigests.AddRange(record.RepoDigests);

@@ -14,10 +14,11 @@ public sealed partial class CrispImageService
         {
             throw new ImageServiceException(ImageErrorKind.InvalidArgument, "ImageStatusRequest.image.image is empty");
         }
+        string handler = RuntimeHandler(request.Image, "ImageStatusRequest.image.runtime_handler");
         ImageRecord? image = await images.FindAsync(wanted, context.CancellationToken);
         var response = new ImageStatusResponse();
         if (image is null) return response;
-        response.Image = ImageMessages.ToCri(image);
+        response.Image = ImageMessages.ToCri(image, handler);
         if (request.Verbose) response.Info["info"] = ImageMessages.VerboseInfo(image);
         return response;
     }

@@ -10,8 +10,9 @@ public sealed partial class CrispImageService
 
     public override async Task StreamImages(StreamImagesRequest request, IServerStreamWriter<StreamImagesResponse> responseStream, ServerCallContext context)
     {
+        string handler = RuntimeHandler(request.Filter?.Image, "StreamImagesRequest.filter.image.runtime_handler");
         var selected = await ImageMessages.SelectAsync(images, request.Filter, context.CancellationToken);
-        await StreamPaging.WritePagesAsync(selected, batch => new StreamImagesResponse { Images = { batch.Select(ImageMessages.ToCri) } },
+        await StreamPaging.WritePagesAsync(selected, batch => new StreamImagesResponse { Images = { batch.Select(image => ImageMessages.ToCri(image, handler)) } },
             responseStream, context.CancellationToken, StreamImagesBatch);
     }
 }
