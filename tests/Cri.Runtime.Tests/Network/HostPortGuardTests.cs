@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Network;
+using Crisp.TestSupport.Network;
 using Xunit;
 using HostPort = Crisp.Runtime.Network.HostPortGuard.HostPort;
 
@@ -11,16 +12,6 @@ namespace Crisp.Runtime.Tests.Network;
 
 public sealed class HostPortGuardTests
 {
-    /// <summary>A port nothing listens on right now (the kernel's pick), so the host-socket check passes.</summary>
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
-
     private static CniAttachment Attached(string sandboxId, params PortMapping[] mappings)
     {
         var pod = new PodSandboxConfig { Metadata = new PodSandboxMetadata { Name = sandboxId, Namespace = "default", Uid = sandboxId } };
@@ -79,7 +70,7 @@ public sealed class HostPortGuardTests
     [Fact]
     public void Free_port_is_accepted()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         HostPortGuard.EnsureFree(
             [new HostPort(port, "tcp", "127.0.0.1"), new HostPort(port, "udp", "")],
@@ -89,7 +80,7 @@ public sealed class HostPortGuardTests
     [Fact]
     public void Port_held_by_another_attachment_names_that_sandbox()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         var e = Assert.Throws<RuntimeException>(() =>
             HostPortGuard.EnsureFree([new HostPort(port, "tcp", "127.0.0.1")], [Attached("sb-other", Udp(port)), Attached("sb-holder", Tcp(port))]));
@@ -103,7 +94,7 @@ public sealed class HostPortGuardTests
     [Fact]
     public void Same_port_on_another_specific_ip_of_another_pod_is_fine()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         HostPortGuard.EnsureFree([new HostPort(port, "tcp", "127.0.0.1")], [Attached("a", Tcp(port, "192.0.2.1"))]);
     }
@@ -111,7 +102,7 @@ public sealed class HostPortGuardTests
     [Fact]
     public void Same_port_twice_in_one_pod_is_refused()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         var e = Assert.Throws<RuntimeException>(() =>
             HostPortGuard.EnsureFree([new HostPort(port, "tcp", ""), new HostPort(port, "tcp", "127.0.0.1")], []));
@@ -124,7 +115,7 @@ public sealed class HostPortGuardTests
     [Fact]
     public void Same_port_with_two_protocols_in_one_pod_is_fine()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         HostPortGuard.EnsureFree([new HostPort(port, "tcp", ""), new HostPort(port, "udp", "")], []);
     }
@@ -237,13 +228,13 @@ public sealed class HostPortGuardTests
     public void Address_that_is_not_on_this_node_is_left_to_portmap()
     {
         // 192.0.2.0/24 is TEST-NET-1: never a local address, so nothing here can be bound to it.
-        HostPortGuard.EnsureFree([new HostPort(FreePort(), "tcp", "192.0.2.1")], []);
+        HostPortGuard.EnsureFree([new HostPort(FreeTcpPort.Pick(), "tcp", "192.0.2.1")], []);
     }
 
     [Fact]
     public void Guard_releases_its_probe_socket()
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         HostPortGuard.EnsureFree([new HostPort(port, "tcp", "127.0.0.1")], []);
 

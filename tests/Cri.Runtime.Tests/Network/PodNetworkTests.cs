@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Network;
+using Crisp.TestSupport.Network;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -50,15 +51,6 @@ public sealed class PodNetworkTests : IDisposable
     {
         var plugins = new JsonArray(types.Select(t => (JsonNode)new JsonObject { ["type"] = t }).ToArray());
         _fake.WriteConfig("10-test.conflist", new JsonObject { ["cniVersion"] = version, ["name"] = "testnet", ["plugins"] = plugins }.ToJsonString());
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     [Fact]
@@ -116,7 +108,7 @@ public sealed class PodNetworkTests : IDisposable
             """);
         var network = Network();
         await network.PodCidr.UpdateAsync("10.50.0.0/24", CancellationToken.None);
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
 
         await network.AttachAsync("sb-rc", Pod("web", new PortMapping { HostPort = port, ContainerPort = 80 }), Netns, CancellationToken.None);
 
@@ -319,7 +311,7 @@ public sealed class PodNetworkTests : IDisposable
         _fake.FailWithCniError("broken", "DEL", """{"code":100,"msg":"del broke too"}""");
         Chain("1.0.0", "one", "broken");
         var network = Network();
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
         var mapping = new PortMapping { HostPort = port, ContainerPort = 80 };
         var first = await Assert.ThrowsAsync<RuntimeException>(() => network.AttachAsync("sb-try1", Pod("web", mapping), Netns, CancellationToken.None));
         Assert.Contains("add broke", first.Message);
@@ -387,7 +379,7 @@ public sealed class PodNetworkTests : IDisposable
         _fake.Plugin("one", Result1);
         Chain("1.0.0", "one");
         var network = Network();
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
         var mapping = new PortMapping { HostPort = port, ContainerPort = 80 };
         await network.AttachAsync("sb-setup-failed", Pod("web", mapping), Netns, CancellationToken.None);
 
@@ -561,7 +553,7 @@ public sealed class PodNetworkTests : IDisposable
         _fake.Plugin("one", Result1);
         Chain("1.0.0", "one");
         var network = Network();
-        var port = FreePort();
+        var port = FreeTcpPort.Pick();
         var mapping = new PortMapping { HostPort = port, ContainerPort = 80, Protocol = Protocol.Tcp };
         await network.AttachAsync("sb-holder", Pod("a", mapping), Netns, CancellationToken.None);
         _fake.ClearCalls();
@@ -602,7 +594,7 @@ public sealed class PodNetworkTests : IDisposable
         _fake.Plugin("one", Result1);
         Chain("1.0.0", "one");
         var network = Network();
-        var mapping = new PortMapping { HostPort = FreePort(), ContainerPort = 80 };
+        var mapping = new PortMapping { HostPort = FreeTcpPort.Pick(), ContainerPort = 80 };
 
         var attempts = Enumerable.Range(0, 4)
             .Select(i => Record.ExceptionAsync(() => network.AttachAsync($"sb-race{i}", Pod($"p{i}", mapping), Netns, CancellationToken.None)))
@@ -621,7 +613,7 @@ public sealed class PodNetworkTests : IDisposable
         _fake.Plugin("one", Result1);
         Chain("1.0.0", "one");
         var network = Network();
-        var mapping = new PortMapping { HostPort = FreePort(), ContainerPort = 80 };
+        var mapping = new PortMapping { HostPort = FreeTcpPort.Pick(), ContainerPort = 80 };
         await network.AttachAsync("sb-same", Pod("a", mapping), Netns, CancellationToken.None);
 
         await network.AttachAsync("sb-same", Pod("a", mapping), Netns, CancellationToken.None);

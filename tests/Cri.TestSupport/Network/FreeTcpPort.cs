@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Crisp.E2E.Fixtures;
+namespace Crisp.TestSupport.Network;
 
 /// <summary>Picks a loopback port the kernel considers free right now (callers retry if they lose the race).</summary>
 public static class FreeTcpPort
