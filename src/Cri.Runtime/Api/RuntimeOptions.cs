@@ -30,4 +30,8 @@ public sealed class RuntimeOptions
     public bool CniWriteDefaultConfig { get; set; }
     /// <summary>Largest gRPC response the daemon sends (grpc.max_message_bytes); ExecSync output is truncated to fit.</summary>
     public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Give containers the CDI devices they request (CDI_devices, cdi.k8s.io/* annotations).</summary>
+    public bool EnableCdi { get; set; } = true;
+    /// <summary>CDI spec directories, lowest priority first (a later directory overrides an earlier one).</summary>
+    public List<string> CdiSpecDirs { get; set; } = ["/etc/cdi", "/var/run/cdi"];
 }

@@ -2,6 +2,7 @@ using Crisp.Cri.V1;
 using Crisp.ImageService.Api;
 using Crisp.Interop;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Cdi;
 using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
@@ -34,6 +35,8 @@ public sealed partial class ContainerCreator
     private readonly IReadOnlyList<string> _allowedAnnotations;
     private readonly AppArmorProfiles _appArmor;
     private readonly SelinuxLabels _selinux;
+    private readonly CdiRegistry _cdi;
+    private readonly bool _cdiEnabled;
     // Container names are reserved under this lock so two concurrent creates cannot both win.
     private readonly SemaphoreSlim _nameLock = new(1, 1);
 
@@ -51,10 +54,13 @@ public sealed partial class ContainerCreator
         AppArmorProfiles appArmor,
         SelinuxLabels selinux,
         RuntimeOptions options,
+        CdiRegistry cdi,
         ILogger<ContainerCreator> logger)
     {
         _appArmor = appArmor;
         _selinux = selinux;
+        _cdi = cdi;
+        _cdiEnabled = options.EnableCdi;
         _allowedAnnotations = options.AllowedAnnotations;
         _layout = layout;
         _store = store;
@@ -84,6 +90,8 @@ public sealed partial class ContainerCreator
         var image = await _images.FindAsync(imageName, cancellationToken)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"config.image.image: image \"{imageName}\" not found; pull it first");
         var handler = _handlers.Get(sandbox.RuntimeHandler);
+        // Resolved before anything is made: an unknown device or a broken spec changes nothing.
+        var cdiDevices = ResolveCdiDevices(config);
 
         var id = ObjectIds.New();
         var record = new ContainerRecord
@@ -126,7 +134,7 @@ public sealed partial class ContainerCreator
         {
             try
             {
-                await BuildAndCreateAsync(record, sandbox, image, handler, cancellationToken);
+                await BuildAndCreateAsync(record, sandbox, image, handler, cdiDevices, cancellationToken);
                 _events.Publish(record, ContainerEventType.ContainerCreatedEvent);
             }
             catch (Exception ex)
@@ -141,6 +149,24 @@ public sealed partial class ContainerCreator
         }
         Log.ContainerCreated(_logger, id, metadata.Name, sandbox.Id);
         return id;
+    }
+
+    /// <summary>The CDI devices the config asks for (field and cdi.k8s.io/* annotations), from the spec directories.</summary>
+    private IReadOnlyList<CdiRegistry.ResolvedDevice> ResolveCdiDevices(ContainerConfig config)
+    {
+        var requested = CdiNames.Requested(config);
+        if (requested.Count == 0) return [];
+        if (!_cdiEnabled)
+            throw RuntimeException.InvalidField(requested[0].Field, "CDI devices are disabled on this node (runtime.enable_cdi = false)");
+        try
+        {
+            return _cdi.Resolve(requested.Select(r => r.Name));
+        }
+        catch (CdiResolutionException ex)
+        {
+            var field = requested.First(r => r.Name == ex.Device).Field;
+            throw RuntimeException.InvalidField(field, ex.Message);
+        }
     }
 
     /// <summary>
@@ -173,7 +199,8 @@ public sealed partial class ContainerCreator
     }
 
     private async Task BuildAndCreateAsync(
-        ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler, CancellationToken cancellationToken)
+        ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler,
+        IReadOnlyList<CdiRegistry.ResolvedDevice> cdiDevices, CancellationToken cancellationToken)
     {
         OwnedDirectory.Ensure(record.Directory);
         // The upper dir's mode is the container's "/": open, but only reachable through the overlay mount.
@@ -219,6 +246,17 @@ public sealed partial class ContainerCreator
             IdmapBindSource = (source, mount, field) => IdmapBindSource(record, sandbox, source, mount, field),
         });
         foreach (var ignored in generated.IgnoredRequests) Log.RequestIgnored(_logger, record.Id, ignored);
+        if (cdiDevices.Count > 0)
+        {
+            try
+            {
+                CdiEditApplier.Apply(generated.Spec, cdiDevices);
+            }
+            catch (CdiResolutionException ex)
+            {
+                throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"config.CDI_devices: {ex.Message}", ex);
+            }
+        }
         record.SpecJson = generated.Spec.ToJson();
         record.User = generated.User;
         await OwnedFile.WriteTextAsync(Path.Combine(record.BundleDirectory, "config.json"), record.SpecJson, FileModes.PrivateFile, cancellationToken);

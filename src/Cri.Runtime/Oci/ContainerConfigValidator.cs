@@ -65,8 +65,10 @@ public static class ContainerConfigValidator
                 throw RuntimeException.InvalidField($"config.devices[{i}].permissions", $"\"{device.Permissions}\" may only contain r, w and m");
         }
 
-        if (config.CDIDevices.Count > 0)
-            throw new RuntimeException(RuntimeErrorKind.InvalidArgument, "config.CDI_devices: CDI devices are not supported yet");
+        for (var i = 0; i < config.CDIDevices.Count; i++)
+            if (!Cdi.CdiNames.TryParseQualified(config.CDIDevices[i].Name, out _, out _))
+                throw RuntimeException.InvalidField($"config.CDI_devices[{i}].name",
+                    $"\"{config.CDIDevices[i].Name}\" is not a fully-qualified CDI device name (vendor.com/class=name)");
 
         ValidateResources(config.Linux?.Resources, "config.linux.resources");
         ValidateSecurityContext(config.Linux?.SecurityContext);

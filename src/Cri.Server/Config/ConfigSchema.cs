@@ -41,6 +41,8 @@ public static class ConfigSchema
         Str("runtime", "default_handler", "Runtime handler used when RunPodSandbox names none.", c => c.RuntimeDefaultHandler, (c, v) => c.RuntimeDefaultHandler = v, NonEmpty),
         Str("runtime", "cgroup_driver", "cgroupfs or systemd.", c => c.RuntimeCgroupDriver, (c, v) => c.RuntimeCgroupDriver = v, OneOf(CgroupDrivers)),
         Str("runtime", "conmon_path", "conmon binary (name looked up on PATH, or absolute path).", c => c.RuntimeConmonPath, (c, v) => c.RuntimeConmonPath = v, NonEmpty),
+        Bool("runtime", "enable_cdi", "Give containers the CDI devices they request (CDI_devices field, cdi.k8s.io/* annotations).", c => c.RuntimeEnableCdi, (c, v) => c.RuntimeEnableCdi = v),
+        List("runtime", "cdi_spec_dirs", "CDI spec directories (.json, .yaml), lowest priority first; re-read when their files change.", c => c.RuntimeCdiSpecDirs, (c, v) => c.RuntimeCdiSpecDirs = v, AllAbsolute),
         List("runtime", "allowed_annotations", "Prefixes of container annotations the OCI runtime interprets (run.oci.*, org.systemd.property.*) that may reach config.json; others with those prefixes are dropped.", c => c.RuntimeAllowedAnnotations, (c, v) => c.RuntimeAllowedAnnotations = v, NoneEmpty),
 
         Str("image", "registries_conf", "containers-registries.conf v2 file (shared with skopeo, podman, CRI-O).", c => c.ImageRegistriesConf, (c, v) => c.ImageRegistriesConf = v, AbsolutePath),

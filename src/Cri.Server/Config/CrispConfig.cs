@@ -21,6 +21,8 @@ public sealed class CrispConfig
     public string RuntimeCgroupDriver { get; set; } = "cgroupfs";
     public string RuntimeConmonPath { get; set; } = "conmon";
     public List<string> RuntimeAllowedAnnotations { get; set; } = [];
+    public bool RuntimeEnableCdi { get; set; } = true;
+    public List<string> RuntimeCdiSpecDirs { get; set; } = ["/etc/cdi", "/var/run/cdi"];
     /// <summary>Handlers from [runtime.handlers.NAME] tables and --runtime-handler flags; empty means "runc, plus crun when installed".</summary>
     public List<HandlerConfig> RuntimeHandlers { get; set; } = [];
 

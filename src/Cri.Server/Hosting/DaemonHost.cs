@@ -157,5 +157,7 @@ public static class DaemonHost
         CniBinDirs = config.NetworkCniBinDirs,
         CniWriteDefaultConfig = config.NetworkWriteDefaultCniConfig,
         MaxResponseBytes = config.GrpcMaxMessageBytes,
+        EnableCdi = config.RuntimeEnableCdi,
+        CdiSpecDirs = config.RuntimeCdiSpecDirs,
     };
 }

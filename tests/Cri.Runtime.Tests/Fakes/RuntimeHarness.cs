@@ -53,7 +53,8 @@ public sealed class RuntimeHarness : IDisposable
         Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
             new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,
-            new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir }, NullLogger<ContainerCreator>.Instance);
+            new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir },
+            new Crisp.Runtime.Cdi.CdiRegistry([CdiDir], NullLogger<Crisp.Runtime.Cdi.CdiRegistry>.Instance), NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
         Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, events, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
         Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, NullLogger<RecoveryService>.Instance);
@@ -62,6 +63,8 @@ public sealed class RuntimeHarness : IDisposable
     }
 
     public RuntimeLayout Layout { get; }
+    /// <summary>The CDI spec directory the creator reads (absent until a test writes a spec into it).</summary>
+    public string CdiDir => Path.Combine(_dir, "cdi");
     public InMemoryStateStore Store { get; }
     public FakeRuntimeHandler Handler { get; }
     public FakeCgroupManager Cgroups { get; }

@@ -18,7 +18,7 @@ namespace Crisp.Server.Services.Runtime;
 /// </summary>
 public sealed partial class CrispRuntimeService(
     DaemonContext daemon, ContainerRuntime runtime, RuntimeHandlerRegistry handlers, IImageManager images, StreamingServer streaming,
-    Crisp.Runtime.State.StateStore state)
+    Crisp.Runtime.State.StateStore state, Crisp.Runtime.Cdi.CdiRegistry cdi)
     : RuntimeService.RuntimeServiceBase
 {
     // Handlers use the primary-constructor parameters (daemon, runtime, handlers, images, streaming) directly.

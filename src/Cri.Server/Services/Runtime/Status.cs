@@ -26,6 +26,7 @@ public sealed partial class CrispRuntimeService
             response.Info.Add("config", daemon.ConfigJson);
             response.Info.Add("runtimeHandlers", HandlersJson());
             response.Info.Add("cniconfig", CniJson());
+            response.Info.Add("cdi", CdiJson());
             response.Info.Add("damagedState", DamagedStateJson());
         }
         return Task.FromResult(response);
@@ -100,6 +101,22 @@ public sealed partial class CrispRuntimeService
             ["plugins"] = cni.Config?.PluginTypes.ToArray(),
             ["cniVersion"] = cni.Config?.CniVersion,
             ["skipped"] = cni.SkippedFiles,
+        });
+    }
+
+    /// <summary>
+    /// CDI as `crictl info` shows it: enableCDI and cdiSpecDirs under the names containerd uses, then the devices
+    /// the spec directories declare now and each unusable spec file with its reason.
+    /// </summary>
+    private string CdiJson()
+    {
+        var current = cdi.Current();
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["enableCDI"] = daemon.Config.RuntimeEnableCdi,
+            ["cdiSpecDirs"] = daemon.Config.RuntimeCdiSpecDirs,
+            ["devices"] = current.Devices.Keys.Order(StringComparer.Ordinal).ToList(),
+            ["errors"] = current.Errors,
         });
     }
 
