@@ -127,8 +127,8 @@ public sealed class ContainerConfigValidatorTests
         Assert.StartsWith("config.linux.security_context.namespace_options.userns_options.mode:", Reject(config));
 
         config = SpecFixture.Config();
-        config.CDIDevices.Add(new CDIDevice { Name = "vendor.com/gpu=0" });
-        Assert.StartsWith("config.CDI_devices:", Reject(config));
+        config.CDIDevices.Add(new CDIDevice { Name = "gpu0" });
+        Assert.StartsWith("config.CDI_devices[0].name:", Reject(config));
 
         config = SpecFixture.Config();
         config.Devices.Add(new Device { HostPath = "/dev/null", ContainerPath = "/dev/null", Permissions = "rwx" });
