@@ -111,13 +111,16 @@ public sealed partial class CrispRuntimeService
     private string CdiJson()
     {
         var current = cdi.Current();
-        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        // A JSON node tree, not reflection-based serialization: safe under trimming and native AOT.
+        var errors = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (file, reason) in current.Errors) errors[file] = reason;
+        return new System.Text.Json.Nodes.JsonObject
         {
             ["enableCDI"] = daemon.Config.RuntimeEnableCdi,
-            ["cdiSpecDirs"] = daemon.Config.RuntimeCdiSpecDirs,
-            ["devices"] = current.Devices.Keys.Order(StringComparer.Ordinal).ToList(),
-            ["errors"] = current.Errors,
-        });
+            ["cdiSpecDirs"] = new System.Text.Json.Nodes.JsonArray([.. daemon.Config.RuntimeCdiSpecDirs.Select(d => (System.Text.Json.Nodes.JsonNode?)d)]),
+            ["devices"] = new System.Text.Json.Nodes.JsonArray([.. current.Devices.Keys.Order(StringComparer.Ordinal).Select(d => (System.Text.Json.Nodes.JsonNode?)d)]),
+            ["errors"] = errors,
+        }.ToJsonString();
     }
 
     private RuntimeCondition NetworkCondition()
