@@ -122,10 +122,11 @@ public sealed class LifecycleSuite : IBenchSuite
         finally
         {
             if (await PodCleanup.RemoveAllReportingAsync(Name, daemon) is { } cleanupFailure) rows.Add(cleanupFailure);
-            // Removed pods must take their cgroups with them; the sweep below would hide a leak.
-            var podCgroups = CgroupCleanup.Find(CgroupParent, "pod");
-            if (daemon is not null && podCgroups.Count > 0)
-                rows.Add(new(Name, "FAILED", "", Note: $"crisp left {podCgroups.Count} pod cgroups after removing every pod, e.g. {podCgroups[0]}"));
+            // Removed pods must take their containers' cgroups with them (the pod cgroups are the kubelet's, here the
+            // sweep's); the sweep below would hide a leak.
+            var containerCgroups = CgroupCleanup.FindBelowPods(CgroupParent, "pod");
+            if (daemon is not null && containerCgroups.Count > 0)
+                rows.Add(new(Name, "FAILED", "", Note: $"crisp left {containerCgroups.Count} container cgroups after removing every pod, e.g. {containerCgroups[0]}"));
             if (daemon is not null) await daemon.DisposeAsync();
             if (floor is not null) await floor.DisposeAsync();
             if (registry is not null) await registry.DisposeAsync();

@@ -198,9 +198,10 @@ public sealed class NetworkSuite : IBenchSuite
         var pinned = LeftoverCleanup.MountsUnder(Path.Combine(daemon.StateDirectory, "ns"));
         if (pinned.Count > 0)
             rows.Add(new(Name, "FAILED", "", Note: $"{pinned.Count} netns still pinned after every pod was removed, e.g. {pinned[0]}"));
-        var podCgroups = CgroupCleanup.Find(CgroupParent, "pod");
-        if (podCgroups.Count > 0)
-            rows.Add(new(Name, "FAILED", "", Note: $"crisp left {podCgroups.Count} pod cgroups after removing every pod, e.g. {podCgroups[0]}"));
+        // The pod cgroups are the kubelet's (here the final sweep's); their containers' cgroups are crisp's to remove.
+        var containerCgroups = CgroupCleanup.FindBelowPods(CgroupParent, "pod");
+        if (containerCgroups.Count > 0)
+            rows.Add(new(Name, "FAILED", "", Note: $"crisp left {containerCgroups.Count} container cgroups after removing every pod, e.g. {containerCgroups[0]}"));
         return rows;
     }
 }

@@ -46,7 +46,11 @@ public sealed record ResolvedUser(long Uid, long Gid, IReadOnlyList<long> Additi
 /// </summary>
 public sealed record ExecResult(int ExitCode, byte[] Stdout, byte[] Stderr, bool TimedOut, long DroppedOutputBytes = 0);
 
-/// <summary>Cgroup usage sample for stats RPCs.</summary>
+/// <summary>
+/// Cgroup usage sample for stats RPCs. <paramref name="Timestamp"/> is when the CPU counter was read, so two samples
+/// give a rate over the interval the counter really covered. The optional parts are null where the host's cgroup
+/// has no such files (no swap accounting, no PSI, no blkio/io controller).
+/// </summary>
 public sealed record CgroupStats(
     DateTimeOffset Timestamp,
     ulong CpuUsageCoreNanoSeconds,
@@ -57,4 +61,23 @@ public sealed record CgroupStats(
     ulong PageFaults,
     ulong MajorPageFaults,
     ulong ProcessCount,
-    bool OomKilled);
+    bool OomKilled)
+{
+    public CgroupSwap? Swap { get; init; }
+    public CgroupIo? Io { get; init; }
+    public CgroupPressure? CpuPressure { get; init; }
+    public CgroupPressure? MemoryPressure { get; init; }
+    public CgroupPressure? IoPressure { get; init; }
+}
+
+/// <summary>Swap the cgroup uses and what it may still use (its own swap limit or the host's free swap, the smaller).</summary>
+public sealed record CgroupSwap(ulong UsageBytes, ulong AvailableBytes);
+
+/// <summary>Bytes read from and written to block devices by the cgroup, summed over devices.</summary>
+public sealed record CgroupIo(ulong ReadBytes, ulong WriteBytes);
+
+/// <summary>One resource's pressure stall information (a cgroup v2 &lt;resource&gt;.pressure file).</summary>
+public sealed record CgroupPressure(PressureLine? Some, PressureLine? Full);
+
+/// <summary>A "some"/"full" line: stall percentages over 10/60/300 s and the total stall time in microseconds.</summary>
+public sealed record PressureLine(double Avg10, double Avg60, double Avg300, ulong TotalMicroseconds);

@@ -36,21 +36,9 @@ internal static class CgroupFiles
         return text is not null && ulong.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
-    /// <summary>Parses "key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control).</summary>
-    public static async Task<Dictionary<string, ulong>> ReadKeyValuesAsync(string dir, string file, CancellationToken ct)
-    {
-        var result = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        var text = await ReadAsync(dir, file, ct).ConfigureAwait(false);
-        if (text is null) return result;
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var space = line.IndexOf(' ');
-            if (space <= 0) continue;
-            if (ulong.TryParse(line.AsSpan(space + 1).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
-                result[line[..space]] = v;
-        }
-        return result;
-    }
+    /// <summary>"key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control); a missing file is empty.</summary>
+    public static async Task<Dictionary<string, ulong>> ReadKeyValuesAsync(string dir, string file, CancellationToken ct) =>
+        CgroupStatParsers.KeyValues(await ReadAsync(dir, file, ct).ConfigureAwait(false));
 
     /// <summary>rmdir of the tree below and at <paramref name="dir"/>, deepest first; EBUSY (tasks still exiting) is retried briefly.</summary>
     public static async Task RemoveTreeAsync(string dir, CancellationToken ct)

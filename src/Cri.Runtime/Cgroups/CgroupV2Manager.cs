@@ -1,5 +1,3 @@
-using System.Globalization;
-using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Cgroups;
@@ -11,7 +9,7 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
 
     private string Dir(string cgroupsPath) => Under(root, FilesystemPath(cgroupsPath));
 
-    public override async Task EnsurePodCgroupAsync(string podCgroupParent, LinuxContainerResources? resources, CancellationToken ct)
+    public override async Task EnsurePodCgroupAsync(string podCgroupParent, CancellationToken ct)
     {
         var current = root;
         foreach (var part in FilesystemPath(podCgroupParent).Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -22,7 +20,6 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
         }
         // Containers are created below the pod cgroup, so it delegates its controllers too.
         await EnableControllersAsync(current, ct).ConfigureAwait(false);
-        if (resources is not null) await ApplyResourcesAsync(podCgroupParent, resources, ct).ConfigureAwait(false);
     }
 
     private static async Task EnableControllersAsync(string dir, CancellationToken ct)
@@ -48,51 +45,22 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
         }
     }
 
-    public override async Task ApplyResourcesAsync(string cgroupsPath, LinuxContainerResources resources, CancellationToken ct)
-    {
-        static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
-        var dir = Dir(cgroupsPath);
-        if (!Directory.Exists(dir))
-            throw new RuntimeException(RuntimeErrorKind.NotFound, $"cgroup {cgroupsPath} does not exist");
-
-        if (resources.CpuShares > 0)
-            await CgroupFiles.WriteAsync(dir, "cpu.weight", ResourceConversions.SharesToWeight(resources.CpuShares).ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-        if (resources.CpuQuota != 0 || resources.CpuPeriod > 0)
-            await CgroupFiles.WriteAsync(dir, "cpu.max", ResourceConversions.CpuMax(resources.CpuQuota, resources.CpuPeriod), ct).ConfigureAwait(false);
-        if (!string.IsNullOrEmpty(resources.CpusetCpus)) await CgroupFiles.WriteAsync(dir, "cpuset.cpus", resources.CpusetCpus, ct).ConfigureAwait(false);
-        if (!string.IsNullOrEmpty(resources.CpusetMems)) await CgroupFiles.WriteAsync(dir, "cpuset.mems", resources.CpusetMems, ct).ConfigureAwait(false);
-        if (resources.MemoryLimitInBytes > 0)
-            await CgroupFiles.WriteAsync(dir, "memory.max", S(resources.MemoryLimitInBytes), ct).ConfigureAwait(false);
-        if (resources.MemorySwapLimitInBytes != 0 && File.Exists(Path.Combine(dir, "memory.swap.max")))
-        {
-            // CRI's swap limit is memory+swap (v1 semantics); v2's memory.swap.max counts swap alone.
-            var swap = resources.MemorySwapLimitInBytes < 0 ? "max"
-                : S(Math.Max(0, resources.MemorySwapLimitInBytes - Math.Max(0, resources.MemoryLimitInBytes)));
-            await CgroupFiles.WriteAsync(dir, "memory.swap.max", swap, ct).ConfigureAwait(false);
-        }
-        foreach (var h in resources.HugepageLimits)
-            await CgroupFiles.WriteAsync(dir, $"hugetlb.{ResourceConversions.HugepageFileSize(h.PageSize)}.max", h.Limit.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-        foreach (var (key, value) in resources.Unified)
-        {
-            if (key.Contains('/') || key.Contains("..", StringComparison.Ordinal))
-                throw RuntimeException.InvalidField("linux.resources.unified", $"key \"{key}\" is not a cgroup file name");
-            await CgroupFiles.WriteAsync(dir, key, value, ct).ConfigureAwait(false);
-        }
-    }
-
     public override async Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct)
     {
         var dir = Dir(cgroupsPath);
         if (!Directory.Exists(dir)) return null;
+        // usage_usec is the kernel's exact counter in microseconds.
         var cpu = await CgroupFiles.ReadKeyValuesAsync(dir, "cpu.stat", ct).ConfigureAwait(false);
+        var sampledAt = DateTimeOffset.UtcNow;
         var current = await CgroupFiles.ReadULongAsync(dir, "memory.current", ct).ConfigureAwait(false) ?? 0;
         var stat = await CgroupFiles.ReadKeyValuesAsync(dir, "memory.stat", ct).ConfigureAwait(false);
         var events = await CgroupFiles.ReadKeyValuesAsync(dir, "memory.events", ct).ConfigureAwait(false);
-        var max = await CgroupFiles.ReadULongAsync(dir, "memory.max", ct).ConfigureAwait(false); // "max" parses as null
+        var max = CgroupStatParsers.Limit(await CgroupFiles.ReadAsync(dir, "memory.max", ct).ConfigureAwait(false));
         var workingSet = CgroupFiles.Sub(current, stat.GetValueOrDefault("inactive_file"));
         var pids = await CgroupFiles.ReadULongAsync(dir, "pids.current", ct).ConfigureAwait(false) ?? 0;
+        var (cpuPressure, memoryPressure, ioPressure) = await ReadPressureAsync(dir, ct).ConfigureAwait(false);
         return new CgroupStats(
-            DateTimeOffset.UtcNow,
+            sampledAt,
             cpu.GetValueOrDefault("usage_usec") * 1000,
             current,
             workingSet,
@@ -101,7 +69,22 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
             stat.GetValueOrDefault("pgfault"),
             stat.GetValueOrDefault("pgmajfault"),
             pids,
-            events.GetValueOrDefault("oom_kill") > 0);
+            events.GetValueOrDefault("oom_kill") > 0)
+        {
+            Swap = await ReadSwapAsync(dir, ct).ConfigureAwait(false),
+            Io = CgroupStatParsers.IoStat(await CgroupFiles.ReadAsync(dir, "io.stat", ct).ConfigureAwait(false)),
+            CpuPressure = cpuPressure,
+            MemoryPressure = memoryPressure,
+            IoPressure = ioPressure,
+        };
+    }
+
+    /// <summary>memory.swap.current and memory.swap.max count swap alone (present when the kernel accounts swap).</summary>
+    private static async Task<CgroupSwap?> ReadSwapAsync(string dir, CancellationToken ct)
+    {
+        if (await CgroupFiles.ReadULongAsync(dir, "memory.swap.current", ct).ConfigureAwait(false) is not { } usage) return null;
+        var limit = CgroupStatParsers.Limit(await CgroupFiles.ReadAsync(dir, "memory.swap.max", ct).ConfigureAwait(false));
+        return SwapOf(usage, limit, HostSwapFree());
     }
 
     public override Task RemoveAsync(string cgroupsPath, CancellationToken ct)

@@ -1,4 +1,3 @@
-using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Cgroups;
@@ -6,7 +5,8 @@ namespace Crisp.Runtime.Cgroups;
 /// <summary>
 /// Pod and container cgroups on the host's hierarchy (v1 per-controller or v2 unified). Paths handed around are
 /// what goes into the OCI spec's linux.cgroupsPath; <see cref="FilesystemPath"/> turns them into the directory
-/// under each hierarchy.
+/// under each hierarchy. crisp never writes limits here: the kubelet sizes the pod cgroup it names in
+/// cgroup_parent, and the OCI runtime applies each container's own limits from its spec.
 /// </summary>
 public interface ICgroupManager
 {
@@ -24,14 +24,14 @@ public interface ICgroupManager
     /// <summary>Path of a pod parent or container cgroupsPath relative to the hierarchy root ("/kubepods/.../id").</summary>
     string FilesystemPath(string cgroupsPath);
 
-    /// <summary>Creates the pod cgroup (in every v1 controller) and applies pod-level limits when given.</summary>
-    Task EnsurePodCgroupAsync(string podCgroupParent, LinuxContainerResources? resources, CancellationToken ct);
+    /// <summary>
+    /// Makes sure the pod cgroup exists (in every v1 controller, controllers delegated on v2) so containers can be
+    /// created below it and it can be measured; an existing one, such as the kubelet's, is left as it is.
+    /// </summary>
+    Task EnsurePodCgroupAsync(string podCgroupParent, CancellationToken ct);
 
     /// <summary>A usage sample, or null when the cgroup does not exist.</summary>
     Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct);
-
-    /// <summary>Writes limits straight into the cgroup (pod-level UpdatePodSandboxResources); zero fields are left alone.</summary>
-    Task ApplyResourcesAsync(string cgroupsPath, LinuxContainerResources resources, CancellationToken ct);
 
     /// <summary>Removes the cgroup and anything left below it, leaf first, in every controller; absent is fine.</summary>
     Task RemoveAsync(string cgroupsPath, CancellationToken ct);

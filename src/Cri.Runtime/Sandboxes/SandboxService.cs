@@ -112,7 +112,9 @@ public sealed partial class SandboxService(
         OwnedDirectory.Ensure(record.Directory);
         OwnedDirectory.Ensure(record.StateDirectory);
 
-        await cgroups.EnsurePodCgroupAsync(record.CgroupParent, config.Linux?.Resources, cancellationToken);
+        // linux.resources is not applied: the kubelet sizes the pod cgroup itself (with the pod overhead, which
+        // these values leave out) and each container gets its own limits from its spec.
+        await cgroups.EnsurePodCgroupAsync(record.CgroupParent, cancellationToken);
 
         var hostname = string.IsNullOrEmpty(config.Hostname) && record.HostNetwork ? Environment.MachineName : config.Hostname;
         var pinned = await namespaces.CreateAsync(
@@ -158,7 +160,10 @@ public sealed partial class SandboxService(
         }
     }
 
-    /// <summary>Applies the pod's new overhead + resources to its pod-level cgroup.</summary>
+    /// <summary>
+    /// Records the pod's new overhead and resources (reported in PodSandboxStatus verbose info). Nothing is written
+    /// to the pod cgroup: the kubelet resizes it itself, as with containerd and CRI-O.
+    /// </summary>
     public async Task UpdatePodSandboxResourcesAsync(UpdatePodSandboxResourcesRequest request, CancellationToken cancellationToken)
     {
         var sandbox = store.RequireSandbox(request.PodSandboxId);
@@ -169,7 +174,6 @@ public sealed partial class SandboxService(
         {
             if (sandbox.Phase != SandboxPhase.Ready)
                 throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"pod sandbox {sandbox.Id} is not ready");
-            await cgroups.ApplyResourcesAsync(sandbox.CgroupParent, resources, cancellationToken);
             sandbox.Config.Linux ??= new LinuxPodSandboxConfig();
             sandbox.Config.Linux.Resources = resources.Clone();
             if (request.Overhead is not null) sandbox.Config.Linux.Overhead = request.Overhead.Clone();
@@ -263,7 +267,7 @@ public sealed partial class SandboxService(
         // way); the attachment stays on disk and its DEL is retried, with the namespace then passed as absent.
         await steps.RunAsync("detach from the CNI network", () => network.DetachAsync(sandbox.Id, cancellationToken));
         await steps.RunAsync("release namespaces and shm", () => ReleaseNamespacesAndShmAsync(sandbox, cancellationToken));
-        await steps.RunAsync("remove pod cgroup", () => string.IsNullOrEmpty(sandbox.CgroupParent)
+        await steps.RunAsync("remove pod cgroup", () => string.IsNullOrEmpty(sandbox.CgroupParent) || !sandbox.OwnsPodCgroup
             ? Task.CompletedTask
             : cgroups.RemoveAsync(sandbox.CgroupParent, cancellationToken));
         await steps.RemoveDirectoriesAsync(mounts, sandbox.Directory, sandbox.StateDirectory);

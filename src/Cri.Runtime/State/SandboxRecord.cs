@@ -57,6 +57,13 @@ public sealed class SandboxRecord
     [JsonIgnore]
     public bool HostNetwork => NamespaceOptions.Network == NamespaceMode.Node;
 
+    /// <summary>
+    /// True when crisp made up the pod cgroup because no cgroup_parent was sent (crictl); the kubelet's own pod cgroup
+    /// is the kubelet's to size and remove, and may hold a later sandbox of the same pod.
+    /// </summary>
+    [JsonIgnore]
+    public bool OwnsPodCgroup => string.IsNullOrWhiteSpace(Config.Linux?.CgroupParent);
+
     /// <summary>The name the kubelet reserves: two sandboxes with the same key may not coexist.</summary>
     [JsonIgnore]
     public string NameKey => SandboxNameKey(Config.Metadata);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Crisp.Cri.V1;
 using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Host;
 using Xunit;
@@ -10,7 +9,7 @@ namespace Crisp.Runtime.IntegrationTests.Cgroups;
 public sealed class CgroupManagerHostTests
 {
     [Fact]
-    public async Task Pod_cgroup_lifecycle_with_limits_and_stats()
+    public async Task Pod_cgroup_lifecycle_without_limits_and_stats()
     {
         var host = HostFeatureDetector.Detect();
         var manager = CgroupManagerFactory.Create(host, "cgroupfs");
@@ -18,15 +17,10 @@ public sealed class CgroupManagerHostTests
         var parent = manager.PodCgroupParent("/crisp-cg-test/pod" + uid, uid);
         var container = manager.ContainerCgroupsPath(parent, "c1");
 
-        await manager.EnsurePodCgroupAsync(parent, new LinuxContainerResources
-        {
-            CpuQuota = 50000,
-            CpuPeriod = 100000,
-            CpuShares = 512,
-            MemoryLimitInBytes = 256L * 1024 * 1024,
-        }, CancellationToken.None);
+        await manager.EnsurePodCgroupAsync(parent, CancellationToken.None);
         // A child below the pod, as the runtime would create for a container.
-        await manager.EnsurePodCgroupAsync(container, null, CancellationToken.None);
+        await manager.EnsurePodCgroupAsync(container, CancellationToken.None);
+        var unified = manager.IsV2 ? null : CgroupLayoutDetector.Detect() == CgroupLayout.Hybrid ? "/sys/fs/cgroup/unified" : null;
 
         // Allocates only after it has been moved into the cgroup: v1 does not move existing charges along.
         var worker = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -35,23 +29,26 @@ public sealed class CgroupManagerHostTests
         using var sleeper = Process.Start(worker)!;
         try
         {
+            // crisp writes no limit on the pod; the container's limit is written here as the OCI runtime would.
             if (manager.IsV2)
             {
                 var dir = "/sys/fs/cgroup" + container;
-                Assert.Equal("50000 100000", File.ReadAllText("/sys/fs/cgroup" + parent + "/cpu.max").Trim());
-                Assert.Equal((256L * 1024 * 1024).ToString(), File.ReadAllText("/sys/fs/cgroup" + parent + "/memory.max").Trim());
+                Assert.Equal("max", File.ReadAllText("/sys/fs/cgroup" + parent + "/memory.max").Trim());
+                Assert.Equal("max 100000", File.ReadAllText("/sys/fs/cgroup" + parent + "/cpu.max").Trim());
+                await File.WriteAllTextAsync(Path.Combine(dir, "memory.max"), (256L * 1024 * 1024).ToString());
                 await File.WriteAllTextAsync(Path.Combine(dir, "cgroup.procs"), sleeper.Id.ToString());
             }
             else
             {
-                Assert.Equal("50000", File.ReadAllText("/sys/fs/cgroup/cpu" + parent + "/cpu.cfs_quota_us").Trim());
-                Assert.Equal("512", File.ReadAllText("/sys/fs/cgroup/cpu" + parent + "/cpu.shares").Trim());
-                Assert.Equal((256L * 1024 * 1024).ToString(), File.ReadAllText("/sys/fs/cgroup/memory" + parent + "/memory.limit_in_bytes").Trim());
+                Assert.True(ulong.Parse(File.ReadAllText("/sys/fs/cgroup/memory" + parent + "/memory.limit_in_bytes").Trim()) >= 1UL << 62);
+                Assert.Equal("-1", File.ReadAllText("/sys/fs/cgroup/cpu" + parent + "/cpu.cfs_quota_us").Trim());
+                await File.WriteAllTextAsync("/sys/fs/cgroup/memory" + container + "/memory.limit_in_bytes", (256L * 1024 * 1024).ToString());
                 // cpuset cgroups start empty; the manager must have copied cpus and mems down.
                 Assert.NotEqual("", File.ReadAllText("/sys/fs/cgroup/cpuset" + container + "/cpuset.cpus").Trim());
                 Assert.NotEqual("", File.ReadAllText("/sys/fs/cgroup/cpuset" + container + "/cpuset.mems").Trim());
-                foreach (var controller in new[] { "cpu", "cpuacct", "cpuset", "memory", "pids" })
+                foreach (var controller in new[] { "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio" })
                     await File.WriteAllTextAsync($"/sys/fs/cgroup/{controller}{container}/cgroup.procs", sleeper.Id.ToString());
+                if (unified is not null) await File.WriteAllTextAsync(unified + container + "/cgroup.procs", sleeper.Id.ToString());
             }
 
             Crisp.Runtime.Api.CgroupStats? stats = null;
@@ -70,14 +67,21 @@ public sealed class CgroupManagerHostTests
             Assert.True(stats.MemoryWorkingSetBytes <= stats.MemoryUsageBytes);
             Assert.False(stats.OomKilled);
 
+            Assert.True(stats.MemoryAvailableBytes > 0 && stats.MemoryAvailableBytes <= 256UL * 1024 * 1024);
             var podStats = await manager.ReadStatsAsync(parent, CancellationToken.None);
             Assert.NotNull(podStats);
-            Assert.True(podStats.MemoryAvailableBytes > 0 && podStats.MemoryAvailableBytes <= 256UL * 1024 * 1024);
+            Assert.True(podStats.MemoryUsageBytes >= stats.MemoryUsageBytes);
 
-            // Pod-level updates write straight into the live cgroup.
-            await manager.ApplyResourcesAsync(parent, new LinuxContainerResources { MemoryLimitInBytes = 128L * 1024 * 1024 }, CancellationToken.None);
-            var limitFile = manager.IsV2 ? "/sys/fs/cgroup" + parent + "/memory.max" : "/sys/fs/cgroup/memory" + parent + "/memory.limit_in_bytes";
-            Assert.Equal((128L * 1024 * 1024).ToString(), File.ReadAllText(limitFile).Trim());
+            // Swap, io and pressure are there exactly when this host's cgroups have their files.
+            var memoryDir = manager.IsV2 ? "/sys/fs/cgroup" + container : "/sys/fs/cgroup/memory" + container;
+            Assert.Equal(File.Exists(Path.Combine(memoryDir, manager.IsV2 ? "memory.swap.current" : "memory.memsw.usage_in_bytes")), stats.Swap is not null);
+            var ioDir = manager.IsV2 ? "/sys/fs/cgroup" + container : "/sys/fs/cgroup/blkio" + container;
+            Assert.Equal(File.Exists(Path.Combine(ioDir, manager.IsV2 ? "io.stat" : "blkio.throttle.io_service_bytes_recursive")), stats.Io is not null);
+            var pressureDir = manager.IsV2 ? "/sys/fs/cgroup" + container : unified is null ? null : unified + container;
+            var hasPressure = pressureDir is not null && File.Exists(Path.Combine(pressureDir, "cpu.pressure"));
+            Assert.Equal(hasPressure, stats.CpuPressure is not null);
+            Assert.Equal(hasPressure, stats.MemoryPressure is not null);
+            if (hasPressure) Assert.NotNull(stats.CpuPressure!.Some);
         }
         finally
         {

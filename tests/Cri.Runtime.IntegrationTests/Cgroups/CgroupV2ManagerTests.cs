@@ -26,7 +26,7 @@ public sealed class CgroupV2ManagerTests
         var manager = new CgroupV2Manager(CgroupNaming.For("cgroupfs"), root!);
         var parent = "/crisp-v2-test/pod" + Guid.NewGuid().ToString("N")[..10];
         var container = manager.ContainerCgroupsPath(parent, "c1");
-        await manager.EnsurePodCgroupAsync(parent, null, CancellationToken.None);
+        await manager.EnsurePodCgroupAsync(parent, CancellationToken.None);
         // The pod delegates its controllers; the container's leaf is created by the runtime, as here.
         Assert.Equal(
             File.ReadAllText(root + parent + "/cgroup.controllers").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(),

@@ -94,18 +94,4 @@ public sealed class CgroupNamingTests
         File.WriteAllText(Path.Combine(dir, "memory.stat"), "anon 0\ninactive_file 0\n");
         File.WriteAllText(Path.Combine(dir, "memory.max"), "max\n");
     }
-
-    [Theory]
-    [InlineData(2, 1)]
-    [InlineData(1024, 39)]
-    [InlineData(262144, 10000)]
-    public void Shares_map_onto_weights_like_runc(long shares, ulong weight) =>
-        Assert.Equal(weight, ResourceConversions.SharesToWeight(shares));
-
-    [Fact]
-    public void Cpu_max_formats_quota_and_period()
-    {
-        Assert.Equal("50000 100000", ResourceConversions.CpuMax(50000, 100000));
-        Assert.Equal("max 100000", ResourceConversions.CpuMax(-1, 0));
-    }
 }

@@ -19,7 +19,7 @@ public sealed class CgroupV1MountsTests
             "42 31 0:39 / /mnt/odd\\040cg\\011roup rw,relatime - cgroup cgroup rw,pids",
         ]).Mounts;
 
-        var (controllers, roots) = CgroupV1Mounts.FromMounts(mounts);
+        var (controllers, roots, unified) = CgroupV1Mounts.FromMounts(mounts);
 
         Assert.Equal("/sys/fs/cgroup/cpu,cpuacct", controllers["cpu"]);
         Assert.Equal("/sys/fs/cgroup/cpu,cpuacct", controllers["cpuacct"]);
@@ -27,5 +27,6 @@ public sealed class CgroupV1MountsTests
         Assert.Equal("/mnt/odd cg\troup", controllers["pids"]);
         Assert.Equal(4, controllers.Count);
         Assert.Equal(["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/mnt/odd cg\troup"], roots);
+        Assert.Equal("/sys/fs/cgroup/unified", unified);
     }
 }

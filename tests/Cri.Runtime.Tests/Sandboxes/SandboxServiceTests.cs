@@ -124,4 +124,46 @@ public sealed class SandboxServiceTests : IDisposable
         await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }, CancellationToken.None);
         _runtime.AssertNothingLeft();
     }
+
+    [Fact]
+    public async Task PodResourcesAreRecordedButNeverWrittenToTheKubeletsPodCgroup()
+    {
+        const string parent = "/kubepods/burstable/podlimits";
+        var request = RuntimeHarness.PodRequest("limits");
+        request.Config.Linux.CgroupParent = parent;
+        request.Config.Linux.Resources = new LinuxContainerResources { MemoryLimitInBytes = 64L << 20, CpuQuota = 50_000, CpuPeriod = 100_000 };
+
+        var id = await _runtime.Sandboxes.RunPodSandboxAsync(request, CancellationToken.None);
+        await _runtime.Sandboxes.UpdatePodSandboxResourcesAsync(new UpdatePodSandboxResourcesRequest
+        {
+            PodSandboxId = id,
+            Resources = new LinuxContainerResources { MemoryLimitInBytes = 96L << 20 },
+            Overhead = new LinuxContainerResources { MemoryLimitInBytes = 8L << 20 },
+        }, CancellationToken.None);
+
+        // The only thing crisp did to the kubelet's cgroup is make sure it exists.
+        Assert.Equal(["ensure " + parent], _runtime.Cgroups.Calls);
+        var linux = _runtime.Store.FindSandbox(id)!.Config.Linux;
+        Assert.Equal(96L << 20, linux.Resources.MemoryLimitInBytes);
+        Assert.Equal(8L << 20, linux.Overhead.MemoryLimitInBytes);
+        var info = new Crisp.Runtime.Sandboxes.SandboxQueries(_runtime.Store)
+            .PodSandboxStatus(new PodSandboxStatusRequest { PodSandboxId = id, Verbose = true }).Info["info"];
+        Assert.Contains((96L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), info, StringComparison.Ordinal);
+
+        // Removal leaves the kubelet's pod cgroup to the kubelet (a later sandbox of the pod may live in it).
+        await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }, CancellationToken.None);
+        Assert.DoesNotContain(_runtime.Cgroups.Calls, c => c.StartsWith("remove " + parent, StringComparison.Ordinal));
+        Assert.Contains(parent, _runtime.Cgroups.PodCgroups);
+    }
+
+    [Fact]
+    public async Task APodCgroupCrispMadeUpIsRemovedWithThePod()
+    {
+        var id = await _runtime.RunPodAsync();
+        var parent = _runtime.Store.FindSandbox(id)!.CgroupParent;
+
+        await _runtime.Sandboxes.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }, CancellationToken.None);
+
+        Assert.Equal(["ensure " + parent, "remove " + parent], _runtime.Cgroups.Calls);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Crisp.Cri.V1;
+using Crisp.E2E.Fixtures;
 
 namespace Crisp.E2E.Daemon;
 
@@ -24,6 +25,12 @@ public sealed class CrispDaemon : IAsyncDisposable
     public string RegistriesConfPath => Path.Combine(BaseDirectory, "registries.conf");
     public string CniConfDir { get; }
     public string LogDirectory => Path.Combine(BaseDirectory, "logs");
+
+    /// <summary>
+    /// The kubelet's part in these tests: pods get a cgroup_parent below this path, and disposing the daemon removes
+    /// what is left of it, since crisp leaves the kubelet's pod cgroups alone.
+    /// </summary>
+    public string PodCgroupRoot => "/crisp-e2e/" + Path.GetFileName(BaseDirectory);
 
     public RuntimeService.RuntimeServiceClient Runtime => Client.Runtime;
     public ImageService.ImageServiceClient Images => Client.Images;
@@ -243,6 +250,7 @@ public sealed class CrispDaemon : IAsyncDisposable
         {
         }
         LeftoverCleanup.UnmountUnder(BaseDirectory);
+        CgroupCleanup.RemoveTree(PodCgroupRoot);
         try
         {
             Directory.Delete(BaseDirectory, recursive: true);

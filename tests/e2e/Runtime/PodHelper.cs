@@ -20,7 +20,7 @@ public sealed class PodHelper(CrispDaemon daemon, RuntimeFixture? images)
             LogDirectory = Path.Combine(daemon.LogDirectory, $"e2e_{name}_{uid}"),
             Linux = new LinuxPodSandboxConfig
             {
-                CgroupParent = $"/crisp-e2e/pod{uid}",
+                CgroupParent = $"{daemon.PodCgroupRoot}/pod{uid}",
                 SecurityContext = new LinuxSandboxSecurityContext
                 {
                     NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Pod, Ipc = NamespaceMode.Pod, Pid = NamespaceMode.Container },

@@ -105,22 +105,6 @@ public sealed class PodSandboxTests(RuntimeFixture fixture)
     }
 
     [Fact]
-    public async Task Pod_resources_are_applied_to_the_pod_cgroup_and_updatable()
-    {
-        var (podId, pod) = await Pods.RunPodAsync("podres", p => p.Linux.Resources = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 80_000 });
-        var cgroupParent = pod.Linux.CgroupParent;
-        Assert.Equal(80_000, HostCgroups.CpuQuota(cgroupParent));
-        await fixture.Runtime.UpdatePodSandboxResourcesAsync(new UpdatePodSandboxResourcesRequest
-        {
-            PodSandboxId = podId,
-            Resources = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 150_000 },
-        });
-        Assert.Equal(150_000, HostCgroups.CpuQuota(cgroupParent));
-        await RemovePodAsync(podId);
-        Assert.False(Directory.Exists(HostCgroups.DirectoryOf(cgroupParent, "cpu")), "the pod's cgroup outlived the pod");
-    }
-
-    [Fact]
     public async Task Mounts_are_bind_mounted_with_their_propagation_and_reported()
     {
         // Host-to-container propagation needs a shared source: make the temp dir its own rshared mount.

@@ -25,7 +25,7 @@ public static class HostCgroups
     /// <summary>The memory limit in bytes; -1 when unlimited.</summary>
     public static long MemoryLimit(string cgroupsPath) => IsV2
         ? ParseLimit(Read(cgroupsPath, "memory", "memory.max"))
-        : long.Parse(Read(cgroupsPath, "memory", "memory.limit_in_bytes"));
+        : UnlimitedV1(long.Parse(Read(cgroupsPath, "memory", "memory.limit_in_bytes")));
 
     /// <summary>The directory holding <paramref name="controller"/>'s files for <paramref name="cgroupsPath"/>.</summary>
     public static string DirectoryOf(string cgroupsPath, string controller)
@@ -36,6 +36,9 @@ public static class HostCgroups
 
     private static string Read(string cgroupsPath, string controller, string file) =>
         File.ReadAllText(Path.Combine(DirectoryOf(cgroupsPath, controller), file)).Trim();
+
+    /// <summary>An unlimited v1 memory cgroup reads as LONG_MAX rounded down to a page.</summary>
+    private static long UnlimitedV1(long value) => value >= 1L << 62 ? -1 : value;
 
     private static long ParseLimit(string value) => value == "max" ? -1 : long.Parse(value);
 }

@@ -1,6 +1,9 @@
-namespace Crisp.Bench;
+namespace Crisp.E2E.Fixtures;
 
-/// <summary>Removes the benchmark's cgroup parent from every mounted hierarchy once nothing runs in it.</summary>
+/// <summary>
+/// The kubelet's part for tests and the bench: removes a pod cgroup parent from every mounted hierarchy once nothing
+/// runs in it (crisp leaves the cgroup_parent it is given alone).
+/// </summary>
 public static class CgroupCleanup
 {
     /// <summary>rmdir of <paramref name="relativePath"/> (e.g. "/crisp-bench") and everything below it, deepest first.</summary>
@@ -30,13 +33,22 @@ public static class CgroupCleanup
         return left;
     }
 
-    /// <summary>Cgroup directories directly under <paramref name="relativePath"/> whose name starts with <paramref name="prefix"/>, in any hierarchy.</summary>
-    public static IReadOnlyList<string> Find(string relativePath, string prefix) =>
+    /// <summary>
+    /// Cgroup directories below the pod cgroups (those directly under <paramref name="relativePath"/> whose name starts
+    /// with <paramref name="podPrefix"/>), in any hierarchy: the containers' cgroups, which crisp must remove with
+    /// its pods (the pod cgroups themselves are the kubelet's, here the caller's).
+    /// </summary>
+    public static IReadOnlyList<string> FindBelowPods(string relativePath, string podPrefix) =>
         CgroupMountpoints()
             .Select(mountpoint => Path.Combine(mountpoint, relativePath.TrimStart('/')))
             .Where(Directory.Exists)
-            .SelectMany(top => Directory.EnumerateDirectories(top, prefix + "*"))
+            .SelectMany(top => Directory.EnumerateDirectories(top, podPrefix + "*"))
+            .SelectMany(Directory.EnumerateDirectories)
             .ToList();
+
+    /// <summary>True when the cgroup exists in any mounted hierarchy (v1 controllers, named ones, cgroup2).</summary>
+    public static bool ExistsAnywhere(string relativePath) =>
+        CgroupMountpoints().Any(mountpoint => Directory.Exists(Path.Combine(mountpoint, relativePath.TrimStart('/'))));
 
     private static IEnumerable<string> CgroupMountpoints() =>
         File.ReadLines("/proc/self/mountinfo")
