@@ -63,6 +63,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ContainerEventBroadcaster>();
         services.AddSingleton<ContainerEventPublisher>();
         services.AddSingleton<CpuRateTracker>();
+        services.AddSingleton<WritableLayerUsageCache>();
         services.AddSingleton<ContainerExits>();
         services.AddSingleton<ContainerTeardown>();
         services.AddSingleton(sp => new Cdi.CdiRegistry(options.CdiSpecDirs, sp.GetRequiredService<ILogger<Cdi.CdiRegistry>>()));

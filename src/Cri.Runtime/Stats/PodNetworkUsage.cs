@@ -1,22 +1,29 @@
 using System.Globalization;
 using Crisp.Cri.V1;
 using Crisp.Interop.Procfs;
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Namespaces;
+using Crisp.Runtime.State;
 
 namespace Crisp.Runtime.Stats;
 
 /// <summary>
 /// A pod's network counters as the kubelet's summary API wants them: every interface of the pod's network
-/// namespace but loopback, eth0 (the CNI interface) as the default. Read from /proc/&lt;pid&gt;/net/dev of a
-/// process inside that namespace, which needs no namespace switch.
+/// namespace but loopback, eth0 (the CNI interface) as the default. Read from the pinned namespace itself
+/// (/proc/thread-self/net/dev on a thread that joined it), so they are there whether or not a container of the pod
+/// is running.
 /// </summary>
 public static class PodNetworkUsage
 {
-    public static NetworkUsage? Read(int pidInPodNamespace, string defaultInterface, long timestamp)
-    {
-        return ProcFile.TryReadText(ProcFile.OfProcess(pidInPodNamespace, "net/dev")) is { } text
-            ? Parse(text, defaultInterface, timestamp)
-            : null;
-    }
+    public static Task<NetworkUsage> ReadAsync(string podSandboxId, string networkNamespacePath, string defaultInterface) =>
+        NetworkNamespaceThread.RunAsync(networkNamespacePath, $"network stats of pod sandbox {podSandboxId}", () =>
+        {
+            var timestamp = UnixNanos.Now();
+            var text = ProcFile.TryReadText("/proc/thread-self/net/dev")
+                ?? throw new RuntimeException(RuntimeErrorKind.Internal,
+                    $"network stats of pod sandbox {podSandboxId}: /proc/thread-self/net/dev cannot be read in its network namespace");
+            return Parse(text, defaultInterface, timestamp);
+        });
 
     /// <summary>Parses /proc/net/dev: after "name:", receive bytes/packets/errs/... (8 fields), then transmit (8 fields).</summary>
     public static NetworkUsage Parse(string procNetDev, string defaultInterface, long timestamp)

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
-using Crisp.Interop;
 using Crisp.Runtime.Api;
+using Crisp.Runtime.Namespaces;
 
 namespace Crisp.Runtime.Streaming;
 
 /// <summary>
 /// Opens TCP connections to a port on a pod's loopback. A socket belongs to the network namespace it was created
-/// in, so only its creation needs to happen inside the pod's namespace: a dedicated OS thread joins it, creates
-/// the socket, switches back and ends. The connect, and all later I/O, then run on any thread.
+/// in, so only its creation happens inside the pod's namespace (<see cref="NetworkNamespaceThread"/>); the
+/// connect, and all later I/O, then run on any thread.
 /// </summary>
 internal static class NetworkNamespaceDialer
 {
@@ -66,64 +66,10 @@ internal static class NetworkNamespaceDialer
             refused);
     }
 
-    /// <summary>Creates an unconnected TCP socket inside the namespace (on a thread of its own; see the class summary).</summary>
-    internal static Task<Socket> CreateSocketAsync(string podSandboxId, string? networkNamespacePath, AddressFamily family)
-    {
-        if (networkNamespacePath is null) return Task.FromResult(new Socket(family, SocketType.Stream, ProtocolType.Tcp));
-
-        var result = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try { result.TrySetResult(CreateInNamespace(podSandboxId, networkNamespacePath, family)); }
-            catch (Exception e) { result.TrySetException(e); }
-        })
-        {
-            IsBackground = true,
-            Name = "crisp-netns-dial",
-        };
-        thread.Start();
-        return result.Task;
-    }
-
-    private static Socket CreateInNamespace(string podSandboxId, string networkNamespacePath, AddressFamily family)
-    {
-        using var own = Libc.Open("/proc/thread-self/ns/net", Libc.O_RDONLY);
-        using (var target = OpenNamespace(podSandboxId, networkNamespacePath))
-        {
-            try { Libc.SetNamespace(target, Libc.CLONE_NEWNET, networkNamespacePath); }
-            catch (SyscallException e)
-            {
-                throw new RuntimeException(RuntimeErrorKind.Internal,
-                    $"port forward to pod sandbox {podSandboxId}: cannot enter its network namespace: {e.Message}", e);
-            }
-        }
-        Socket? socket = null;
-        try
-        {
-            socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-        }
-        finally
-        {
-            try
-            {
-                Libc.SetNamespace(own, Libc.CLONE_NEWNET, "/proc/thread-self/ns/net (back to crispd's)");
-            }
-            catch (SyscallException)
-            {
-                // This thread ends right after and takes the foreign namespace with it; nothing else ever runs on
-                // it. The socket (if made) is still valid, so only the failure to come back is lost.
-            }
-        }
-        return socket;
-    }
-
-    private static Microsoft.Win32.SafeHandles.SafeFileHandle OpenNamespace(string podSandboxId, string path)
-    {
-        try { return Libc.Open(path, Libc.O_RDONLY); }
-        catch (SyscallException e)
-        {
-            throw new RuntimeException(e.Errno == Errno.ENOENT ? RuntimeErrorKind.FailedPrecondition : RuntimeErrorKind.Internal,
-                $"port forward to pod sandbox {podSandboxId}: its network namespace {path} cannot be opened: {e.Message}", e);
-        }
-    }
+    /// <summary>Creates an unconnected TCP socket inside the namespace (a socket belongs to the namespace it was made in).</summary>
+    internal static Task<Socket> CreateSocketAsync(string podSandboxId, string? networkNamespacePath, AddressFamily family) =>
+        networkNamespacePath is null
+            ? Task.FromResult(new Socket(family, SocketType.Stream, ProtocolType.Tcp))
+            : NetworkNamespaceThread.RunAsync(networkNamespacePath, $"port forward to pod sandbox {podSandboxId}",
+                () => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
 }

@@ -36,8 +36,12 @@ public sealed class PodNetworkUsageTests
     }
 
     [Fact]
-    public void A_process_that_is_gone_gives_no_usage()
+    public async Task A_namespace_that_is_gone_is_FailedPrecondition_naming_the_pod()
     {
-        Assert.Null(PodNetworkUsage.Read(int.MaxValue, "eth0", 1));
+        var missing = Path.Combine(Path.GetTempPath(), "crisp-no-such-netns-" + Guid.NewGuid().ToString("N"));
+        var e = await Assert.ThrowsAsync<Crisp.Runtime.Api.RuntimeException>(() => PodNetworkUsage.ReadAsync("pod-x", missing, "eth0"));
+        Assert.Equal(Crisp.Runtime.Api.RuntimeErrorKind.FailedPrecondition, e.Kind);
+        Assert.Contains("pod-x", e.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
     }
 }
