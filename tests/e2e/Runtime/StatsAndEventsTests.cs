@@ -33,8 +33,16 @@ public sealed class StatsAndEventsTests(RuntimeFixture fixture)
         Assert.InRange(second.Cpu.UsageNanoCores.Value, 1UL, (ulong)HostCpus.Count * 1_050_000_000UL);
         Assert.InRange(second.Memory.WorkingSetBytes.Value, 1UL, 1UL << 30);
         Assert.True(second.Memory.UsageBytes.Value >= second.Memory.WorkingSetBytes.Value);
-        Assert.True(second.WritableLayer.UsedBytes.Value >= 1024 * 1024);
-        Assert.True(second.WritableLayer.InodesUsed.Value >= 1);
+        // The writable layer is measured in the background: the first calls may answer before the walk is done.
+        var layer = second.WritableLayer;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (layer is not { UsedBytes.Value: >= 1024 * 1024 } && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            layer = (await fixture.Runtime.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = id })).Stats.WritableLayer;
+        }
+        Assert.True(layer?.UsedBytes.Value >= 1024 * 1024, $"writable layer {layer}");
+        Assert.True(layer!.InodesUsed.Value >= 1);
 
         var list = await fixture.Runtime.ListContainerStatsAsync(new ListContainerStatsRequest { Filter = new ContainerStatsFilter { PodSandboxId = podId } });
         Assert.Equal(id, Assert.Single(list.Stats).Attributes.Id);

@@ -27,6 +27,17 @@ public static class HostCgroups
         ? ParseLimit(Read(cgroupsPath, "memory", "memory.max"))
         : UnlimitedV1(long.Parse(Read(cgroupsPath, "memory", "memory.limit_in_bytes")));
 
+    /// <summary>True when the kernel accounts this cgroup's swap: memory.swap.current on v2, memory.memsw.* on v1.</summary>
+    public static bool HasSwapAccounting(string cgroupsPath) =>
+        File.Exists(Path.Combine(DirectoryOf(cgroupsPath, "memory"), IsV2 ? "memory.swap.current" : "memory.memsw.usage_in_bytes"));
+
+    /// <summary>
+    /// Where containers' pressure (PSI) files are: the unified tree itself, or a hybrid host's cgroup2 mount; null on a
+    /// v1-only host or a kernel without PSI.
+    /// </summary>
+    public static string? PressureRoot { get; } =
+        new[] { Root, Path.Combine(Root, "unified") }.FirstOrDefault(r => File.Exists(Path.Combine(r, "cgroup.controllers")) && File.Exists(Path.Combine(r, "cpu.pressure")));
+
     /// <summary>The directory holding <paramref name="controller"/>'s files for <paramref name="cgroupsPath"/>.</summary>
     public static string DirectoryOf(string cgroupsPath, string controller)
     {
