@@ -1,6 +1,8 @@
 # crisp — build, run and test. Every target that needs system packages calls `deps` first.
 CONFIGURATION ?= Release
-CRISPD := src/Cri.Server/bin/$(CONFIGURATION)/net10.0/crispd
+# The native AOT crispd (what `make run`, `make test` and packaging use) and the JIT build (tests' assemblies, run-jit).
+CRISPD := src/Cri.Server/bin/$(CONFIGURATION)/native/crispd
+CRISPD_JIT := src/Cri.Server/bin/$(CONFIGURATION)/net10.0/crispd
 ARGS ?=
 
 # Installation (make install / uninstall / release): the files are what `make build` left beside $(CRISPD).
@@ -15,18 +17,26 @@ DIST ?= dist
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" UNITDIR="$(UNITDIR)" \
 	CRISPD_DIR="$(dir $(CRISPD))" UNIT_TEMPLATE=packaging/crisp.service.in
 
-.PHONY: deps build run test unit integration e2e bench clean install uninstall release dist
+.PHONY: deps build build-jit run run-jit test unit integration e2e bench clean install uninstall release dist
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+build: build-jit
+	dotnet publish src/Cri.Server -c $(CONFIGURATION) -r linux-x64 -o $(dir $(CRISPD)) -nologo -clp:NoSummary -warnaserror
+
+# Every project, JIT-compiled: what the test projects run against and what `run-jit` starts.
+build-jit: deps
 	dotnet build Cri.sln -c $(CONFIGURATION) -nologo -clp:NoSummary -warnaserror
 
 # Starts crispd in the foreground with embedded defaults (Ctrl-C stops it).
 # A single-node user gets a default bridge network when /etc/cni/net.d is empty.
 run: build
 	$(CRISPD) --network-write-default-cni-config true $(ARGS)
+
+# The same daemon JIT-compiled (faster to rebuild while developing; needs the .NET runtime).
+run-jit: build-jit
+	$(CRISPD_JIT) --network-write-default-cni-config true $(ARGS)
 
 # Every unit, integration and e2e test (root required for integration and e2e); ends with one summary line.
 test: build

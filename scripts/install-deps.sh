@@ -10,6 +10,7 @@ packages=(
   iproute2 iptables util-linux mount procps coreutils
   docker-registry skopeo busybox-static apache2-utils
   jq curl ca-certificates sqlite3
+  clang zlib1g-dev  # the native AOT crispd: ILCompiler links with clang and needs zlib
 )
 
 missing=()

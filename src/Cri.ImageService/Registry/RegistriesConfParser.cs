@@ -18,7 +18,7 @@ internal static class RegistriesConfParser
         TomlTable root;
         try
         {
-            root = TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = source })
+            root = TomlSerializer.Deserialize(text, new RegistriesTomlContext(new TomlSerializerOptions { SourceName = source }).TomlTable)
                 ?? new TomlTable();
         }
         catch (TomlException e)

@@ -28,7 +28,7 @@ public sealed class ContainerQueries(IStateStore store)
             ["rootfs"] = record.RootfsPath,
             ["cgroupsPath"] = record.CgroupsPath,
             ["stopSignal"] = record.StopSignal,
-            ["user"] = record.User is null ? null : JsonSerializer.SerializeToNode(record.User),
+            ["user"] = record.User is null ? null : JsonSerializer.SerializeToNode(record.User, StateJsonContext.Default.ResolvedUser),
             ["config"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(record.Config)),
             ["runtimeSpec"] = string.IsNullOrEmpty(record.SpecJson) ? null : JsonNode.Parse(record.SpecJson),
         };

@@ -14,7 +14,7 @@ public sealed class CniAttachmentCache(string directory)
     public string Directory => directory;
 
     public Task SaveAsync(CniAttachment attachment, CancellationToken ct) =>
-        Host.AtomicFile.WriteAsync(PathOf(attachment.SandboxId), JsonSerializer.SerializeToUtf8Bytes(attachment.ToJson()), Interop.FileModes.PrivateFile, ct);
+        Host.AtomicFile.WriteAsync(PathOf(attachment.SandboxId), JsonSerializer.SerializeToUtf8Bytes(attachment.ToJson(), CniJsonContext.Default.JsonObject), Interop.FileModes.PrivateFile, ct);
 
     /// <summary>The pod's attachment, or null when it has none (never attached, or already detached).</summary>
     public CniAttachment? Load(string sandboxId)

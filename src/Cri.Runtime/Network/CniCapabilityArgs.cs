@@ -17,7 +17,7 @@ public sealed class CniCapabilityArgs
         var ports = new JsonArray();
         foreach (var mapping in config.PortMappings.Where(m => m.HostPort > 0))
         {
-            ports.Add(new JsonObject
+            ports.Add((JsonNode)new JsonObject
             {
                 ["hostPort"] = mapping.HostPort,
                 ["containerPort"] = mapping.ContainerPort,

@@ -64,7 +64,7 @@ public sealed class CniNetworkConfig
     }
 
     public static CniNetworkConfig FromConflist(JsonObject conflist) =>
-        Parse(JsonSerializer.SerializeToUtf8Bytes(conflist), isList: true);
+        Parse(JsonSerializer.SerializeToUtf8Bytes(conflist, CniJsonContext.Default.JsonObject), isList: true);
 
     private static void ValidateType(string type)
     {

@@ -20,9 +20,11 @@ public sealed class ContainerRecord
     public required string Id { get; init; }
     public required string SandboxId { get; init; }
     /// <summary>The CreateContainer config, kept as protobuf so nothing the kubelet sent is lost.</summary>
+    [JsonConverter(typeof(ProtobufJsonConverter<ContainerConfig>))]
     public required ContainerConfig Config { get; init; }
     public required string RuntimeHandler { get; init; }
     public required long CreatedAtNanos { get; init; }
+    [JsonConverter(typeof(NamedEnumConverter<ContainerPhase>))]
     public ContainerPhase Phase { get; set; }
     public long StartedAtNanos { get; set; }
     public long FinishedAtNanos { get; set; }
@@ -57,6 +59,7 @@ public sealed class ContainerRecord
     /// <summary>Absolute log path (pod log_directory + config log_path), or empty when the kubelet asked for none.</summary>
     public string LogPath { get; set; } = "";
     /// <summary>Resources currently applied (config's, then every UpdateContainerResources).</summary>
+    [JsonConverter(typeof(ProtobufJsonConverter<LinuxContainerResources>))]
     public LinuxContainerResources Resources { get; set; } = new();
     public ResolvedUser? User { get; set; }
     /// <summary>Signal number StopContainer sends first.</summary>

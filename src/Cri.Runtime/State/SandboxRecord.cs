@@ -17,9 +17,11 @@ public sealed class SandboxRecord
 {
     public required string Id { get; init; }
     /// <summary>The RunPodSandbox config, kept as protobuf so nothing the kubelet sent is lost.</summary>
+    [JsonConverter(typeof(ProtobufJsonConverter<PodSandboxConfig>))]
     public required PodSandboxConfig Config { get; init; }
     public required string RuntimeHandler { get; init; }
     public required long CreatedAtNanos { get; init; }
+    [JsonConverter(typeof(NamedEnumConverter<SandboxPhase>))]
     public SandboxPhase Phase { get; set; }
     /// <summary>The pod cgroup (cgroupfs path or systemd slice) containers are placed under.</summary>
     public string CgroupParent { get; set; } = "";

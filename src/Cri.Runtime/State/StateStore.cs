@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Crisp.ImageService.Metadata;
 using Crisp.Interop;
 using Microsoft.Data.Sqlite;
@@ -19,14 +18,6 @@ namespace Crisp.Runtime.State;
 /// </summary>
 public sealed partial class StateStore : IStateStore, IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        // Records are always written with every non-nullable member set and enums as names, so anything else read
-        // back is damage, not an older format.
-        RespectNullableAnnotations = true,
-        Converters = { new ProtobufJsonConverterFactory(), new JsonStringEnumConverter(allowIntegerValues: false) },
-    };
-
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
@@ -93,7 +84,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
 
     public async Task SaveAsync(SandboxRecord record, CancellationToken cancellationToken)
     {
-        var doc = JsonSerializer.Serialize(record, Json);
+        var doc = JsonSerializer.Serialize(record, StateJsonContext.Default.SandboxRecord);
         await ExecuteAsync(
             "INSERT INTO sandboxes(id, doc) VALUES($id, $doc) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
             cmd =>
@@ -110,7 +101,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
     public async Task SaveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count == 0) return;
-        var docs = records.Select(r => (Record: r, Doc: JsonSerializer.Serialize(r, Json))).ToList();
+        var docs = records.Select(r => (Record: r, Doc: JsonSerializer.Serialize(r, StateJsonContext.Default.ContainerRecord))).ToList();
         await ExecuteAsync(
             "INSERT INTO containers(id, sandbox_id, doc) VALUES($id, $sandbox, $doc) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
             docs,
@@ -203,7 +194,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
 
     private static SandboxRecord ParseSandbox(string rowId, string doc)
     {
-        var record = JsonSerializer.Deserialize<SandboxRecord>(doc, Json) ?? throw new FormatException("doc is JSON null");
+        var record = JsonSerializer.Deserialize(doc, StateJsonContext.Default.SandboxRecord) ?? throw new FormatException("doc is JSON null");
         RequireOwnId(rowId, record.Id);
         if (!Enum.IsDefined(record.Phase)) throw new FormatException($"unknown phase {record.Phase}");
         if (record.Config.Metadata is null) throw new FormatException("config has no metadata");
@@ -212,7 +203,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
 
     private static ContainerRecord ParseContainer(string rowId, string doc)
     {
-        var record = JsonSerializer.Deserialize<ContainerRecord>(doc, Json) ?? throw new FormatException("doc is JSON null");
+        var record = JsonSerializer.Deserialize(doc, StateJsonContext.Default.ContainerRecord) ?? throw new FormatException("doc is JSON null");
         RequireOwnId(rowId, record.Id);
         if (!Enum.IsDefined(record.Phase)) throw new FormatException($"unknown phase {record.Phase}");
         if (record.Config.Metadata is null) throw new FormatException("config has no metadata");

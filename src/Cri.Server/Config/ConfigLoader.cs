@@ -82,7 +82,7 @@ public static class ConfigLoader
         TomlTable model;
         try
         {
-            model = TomlSerializer.Deserialize<TomlTable>(text)
+            model = TomlSerializer.Deserialize(text, ConfigTomlContext.Default.TomlTable)
                     ?? throw new ConfigException($"{sourceName}: empty document");
         }
         catch (TomlException e)

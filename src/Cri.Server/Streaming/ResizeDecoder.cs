@@ -84,17 +84,11 @@ public static class ResizeDecoder
             }
             var length = (int)reader.BytesConsumed;
             WireSize? size;
-            try { size = JsonSerializer.Deserialize<WireSize>(data.Slice(consumed, length)); }
+            try { size = JsonSerializer.Deserialize(data.Slice(consumed, length), StreamingJsonContext.Default.WireSize); }
             catch (JsonException) { size = null; } // e.g. a negative or textual width: skip this one, keep the channel
             if (size is not null && size.Width <= ushort.MaxValue && size.Height <= ushort.MaxValue)
                 sizes.TryWrite(new TerminalSize((ushort)size.Width, (ushort)size.Height));
             consumed += length;
         }
-    }
-
-    private sealed class WireSize
-    {
-        public uint Width { get; set; }
-        public uint Height { get; set; }
     }
 }

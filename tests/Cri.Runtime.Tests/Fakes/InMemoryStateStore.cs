@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Crisp.Runtime.State;
 
 namespace Crisp.Runtime.Tests.Fakes;
@@ -11,11 +10,6 @@ namespace Crisp.Runtime.Tests.Fakes;
 /// </summary>
 public sealed class InMemoryStateStore : IStateStore
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        Converters = { new ProtobufJsonConverterFactory(), new JsonStringEnumConverter() },
-    };
-
     private readonly ConcurrentDictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
 
@@ -86,9 +80,9 @@ public sealed class InMemoryStateStore : IStateStore
     {
         var copy = new InMemoryStateStore();
         foreach (var s in _sandboxes.Values)
-            copy._sandboxes[s.Id] = JsonSerializer.Deserialize<SandboxRecord>(JsonSerializer.Serialize(s, Json), Json)!;
+            copy._sandboxes[s.Id] = JsonSerializer.Deserialize(JsonSerializer.Serialize(s, StateJsonContext.Default.SandboxRecord), StateJsonContext.Default.SandboxRecord)!;
         foreach (var c in _containers.Values)
-            copy._containers[c.Id] = JsonSerializer.Deserialize<ContainerRecord>(JsonSerializer.Serialize(c, Json), Json)!;
+            copy._containers[c.Id] = JsonSerializer.Deserialize(JsonSerializer.Serialize(c, StateJsonContext.Default.ContainerRecord), StateJsonContext.Default.ContainerRecord)!;
         return copy;
     }
 }

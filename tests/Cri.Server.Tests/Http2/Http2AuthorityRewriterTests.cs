@@ -110,6 +110,36 @@ public sealed class Http2AuthorityRewriterTests
     }
 
     [Fact]
+    public void After_a_valid_first_authority_the_connection_passes_through_without_decoding()
+    {
+        var first = Frame(1, 0x4, 1, GrpcGoHeaderBlock("localhost"));
+        // 0xBE indexes dynamic entry 62+: fine for Kestrel (it saw the client's block verbatim), but this decoder
+        // would reject an index past its table if it still decoded; the bytes must come out exactly as sent.
+        var later = Frame(1, 0x4, 3, [0xFF, 0xFF, 0xFF, 0x0F]);
+        var input = Preface.Concat(SettingsFrame).Concat(first).Concat(later).ToArray();
+
+        var (_, raw) = Run(input, chunk: 7);
+
+        Assert.Equal(input, raw);
+    }
+
+    [Fact]
+    public void A_connection_whose_first_authority_was_rewritten_keeps_being_rewritten()
+    {
+        var input = Preface
+            .Concat(Frame(1, 0x4, 1, GrpcGoHeaderBlock("/run/crisp/crisp.sock")))
+            .Concat(Frame(1, 0x4, 3, GrpcGoHeaderBlock("localhost"))).ToArray();
+
+        var (frames, _) = Run(input);
+
+        var decoder = new HpackDecoder();
+        Assert.Equal("localhost", Headers(decoder, frames[0].Payload)[":authority"]);
+        // Re-encoded as plain literals: the first block's indexed entries never reach Kestrel's table.
+        Assert.NotEqual(GrpcGoHeaderBlock("localhost"), frames[1].Payload);
+        Assert.Equal("localhost", Headers(decoder, frames[1].Payload)[":authority"]);
+    }
+
+    [Fact]
     public void Blocks_split_over_continuation_frames_and_padding_and_priority_are_handled()
     {
         var block = GrpcGoHeaderBlock("/run/crisp/crisp.sock");

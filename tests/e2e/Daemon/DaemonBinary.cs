@@ -1,6 +1,10 @@
 namespace Crisp.E2E.Daemon;
 
-/// <summary>Finds the crispd built alongside the tests (or CRISPD_PATH when set).</summary>
+/// <summary>
+/// Finds the crispd built alongside the tests (or CRISPD_PATH when set): the native AOT binary `make build` publishes,
+/// unless it is older than the JIT build (a `dotnet build` after the last publish), which is then the one that
+/// matches the sources.
+/// </summary>
 public static class DaemonBinary
 {
     // Declared first: static initialisers run in order and Path needs it.
@@ -17,10 +21,15 @@ public static class DaemonBinary
 #else
         const string configuration = "Release";
 #endif
-        var candidate = System.IO.Path.Combine(RepositoryRoot, "src", "Cri.Server", "bin", configuration, "net10.0", "crispd");
-        if (!File.Exists(candidate))
-            throw new FileNotFoundException($"crispd not built at {candidate}; build the solution first (make build)");
-        return candidate;
+        var bin = System.IO.Path.Combine(RepositoryRoot, "src", "Cri.Server", "bin", configuration);
+        var native = System.IO.Path.Combine(bin, "native", "crispd");
+        var jit = System.IO.Path.Combine(bin, "net10.0", "crispd");
+        var jitAssembly = System.IO.Path.Combine(bin, "net10.0", "crispd.dll");
+        if (File.Exists(native) && (!File.Exists(jitAssembly) || File.GetLastWriteTimeUtc(native) >= File.GetLastWriteTimeUtc(jitAssembly)))
+            return native;
+        if (!File.Exists(jit))
+            throw new FileNotFoundException($"crispd not built at {native} or {jit}; build first (make build)");
+        return jit;
     }
 
     private static string FindRepositoryRoot()

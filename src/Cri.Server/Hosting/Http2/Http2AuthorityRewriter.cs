@@ -20,6 +20,13 @@ namespace Crisp.Server.Hosting.Http2;
 /// <see cref="ClientLimits.Http2MaxContinuationFrames"/> CONTINUATION frames throw
 /// <see cref="ClientLimitExceededException"/> and the connection is closed.
 /// </para>
+/// <para>
+/// A client that names a valid authority (grpc-go dialling "unix:///path" sends "localhost") pays for this once:
+/// when the connection's first header block carries a valid <c>:authority</c>, its original frames are forwarded
+/// and every byte after it passes through untouched, with no decoding (<see cref="PassingThrough"/>). That is safe
+/// only while Kestrel's HPACK table has seen exactly the client's blocks, so a connection whose first block had
+/// to be rewritten stays in rewrite mode for good. A gRPC channel keeps one authority for its life.
+/// </para>
 /// </summary>
 public sealed class Http2AuthorityRewriter
 {
@@ -43,6 +50,11 @@ public sealed class Http2AuthorityRewriter
     private int _blockStreamId;
     private byte _blockFlags;
     private byte[] _blockPriority = [];
+    private readonly ArrayBufferWriter<byte> _blockFrames = new();
+    private bool _firstBlockSeen;
+
+    /// <summary>True once the connection is known not to need rewriting: input is then copied as is.</summary>
+    public bool PassingThrough { get; private set; }
 
     /// <summary>Transforms as many complete frames of <paramref name="input"/> as possible; returns how far it consumed.</summary>
     public SequencePosition Process(ReadOnlySequence<byte> input, IBufferWriter<byte> output)
@@ -58,7 +70,7 @@ public sealed class Http2AuthorityRewriter
         }
 
         Span<byte> header = stackalloc byte[FrameHeaderLength];
-        while (reader.Remaining >= FrameHeaderLength)
+        while (!PassingThrough && reader.Remaining >= FrameHeaderLength)
         {
             reader.TryCopyTo(header);
             var length = (header[0] << 16) | (header[1] << 8) | header[2];
@@ -72,7 +84,10 @@ public sealed class Http2AuthorityRewriter
 
             if (type == FrameHeaders || (type == FrameContinuation && _block is not null))
             {
-                var payload = input.Slice(reader.Position, FrameHeaderLength + length).Slice(FrameHeaderLength).ToArray();
+                var frame = input.Slice(reader.Position, FrameHeaderLength + length);
+                var payload = frame.Slice(FrameHeaderLength).ToArray();
+                if (type == FrameHeaders) _blockFrames.ResetWrittenCount();
+                if (!_firstBlockSeen) Write(_blockFrames, frame);
                 if (type == FrameHeaders) StartBlock(streamId, flags, payload);
                 else AppendContinuation(payload);
                 if ((flags & FlagEndHeaders) != 0) EmitBlock(output);
@@ -82,6 +97,12 @@ public sealed class Http2AuthorityRewriter
                 Write(output, input.Slice(reader.Position, FrameHeaderLength + length));
             }
             reader.Advance(FrameHeaderLength + length);
+        }
+        if (PassingThrough)
+        {
+            // Frame boundaries no longer matter: whatever arrived, whole frames or not, goes on as is.
+            Write(output, input.Slice(reader.Position));
+            return input.End;
         }
         return reader.Position;
     }
@@ -124,6 +145,19 @@ public sealed class Http2AuthorityRewriter
     private void EmitBlock(IBufferWriter<byte> output)
     {
         var fields = _decoder.Decode(_block!.ToArray());
+        var authority = fields.FindIndex(f => f.Name.AsSpan().SequenceEqual(":authority"u8));
+        if (!_firstBlockSeen)
+        {
+            _firstBlockSeen = true;
+            if (authority >= 0 && IsValidAuthority(fields[authority].Value))
+            {
+                _block = null;
+                Write(output, new ReadOnlySequence<byte>(_blockFrames.WrittenMemory));
+                _blockFrames.Clear();
+                PassingThrough = true;
+                return;
+            }
+        }
         for (var i = 0; i < fields.Count; i++)
         {
             if (fields[i].Name.AsSpan().SequenceEqual(":authority"u8) && !IsValidAuthority(fields[i].Value))

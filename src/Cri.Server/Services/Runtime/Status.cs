@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Crisp.Cri.V1;
 using Grpc.Core;
 
@@ -57,11 +58,15 @@ public sealed partial class CrispRuntimeService
     }
 
     /// <summary>Each handler's readiness and reason, for `crictl info`.</summary>
-    private string HandlersJson() =>
-        System.Text.Json.JsonSerializer.Serialize(
-            handlers.All.ToDictionary(
-                h => h.Name,
-                h => new Dictionary<string, object?> { ["ready"] = h.Availability.Ready, ["reason"] = h.Availability.Reason }));
+    // The verbose info is built as JSON nodes (not reflection-serialized dictionaries) so the native AOT crispd needs
+    // no serializer metadata for it.
+    private string HandlersJson()
+    {
+        var json = new JsonObject();
+        foreach (var h in handlers.All)
+            json[h.Name] = new JsonObject { ["ready"] = h.Availability.Ready, ["reason"] = h.Availability.Reason };
+        return json.ToJsonString();
+    }
 
     /// <summary>
     /// What crispd could not read at start: unreadable rows moved to each database's quarantine table and database
@@ -69,39 +74,39 @@ public sealed partial class CrispRuntimeService
     /// </summary>
     private string DamagedStateJson()
     {
-        static object Report(string? setAside, IReadOnlyList<Crisp.ImageService.Metadata.QuarantinedRow> rows) => new Dictionary<string, object?>
+        static JsonObject Report(string? setAside, IReadOnlyList<Crisp.ImageService.Metadata.QuarantinedRow> rows) => new()
         {
             ["setAsideDatabase"] = setAside,
-            ["quarantined"] = rows.Select(r => new Dictionary<string, string>
+            ["quarantined"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
             {
                 ["source"] = r.Source,
                 ["id"] = r.Id,
                 ["reason"] = r.Reason,
                 ["at"] = r.QuarantinedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            }).ToList(),
+            }).ToArray()),
         };
-        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        return new JsonObject
         {
             ["runtime"] = Report(state.SetAsideDatabase, state.Quarantined),
             ["images"] = Report(images.SetAsideMetadataDatabase, images.QuarantinedMetadata),
-        });
+        }.ToJsonString();
     }
 
     /// <summary>The network new pods get (like containerd's "cniconfig" in `crictl info`).</summary>
     private string CniJson()
     {
         var cni = runtime.NetworkStatus;
-        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        return new JsonObject
         {
             ["confDir"] = daemon.Config.NetworkCniConfDir,
-            ["binDirs"] = daemon.Config.NetworkCniBinDirs,
+            ["binDirs"] = Strings(daemon.Config.NetworkCniBinDirs),
             ["ready"] = cni.Ready,
             ["network"] = cni.NetworkName,
             ["file"] = cni.ConfigFile,
-            ["plugins"] = cni.Config?.PluginTypes.ToArray(),
+            ["plugins"] = Strings(cni.Config?.PluginTypes),
             ["cniVersion"] = cni.Config?.CniVersion,
-            ["skipped"] = cni.SkippedFiles,
-        });
+            ["skipped"] = Strings(cni.SkippedFiles),
+        }.ToJsonString();
     }
 
     /// <summary>
@@ -112,16 +117,19 @@ public sealed partial class CrispRuntimeService
     {
         var current = cdi.Current();
         // A JSON node tree, not reflection-based serialization: safe under trimming and native AOT.
-        var errors = new System.Text.Json.Nodes.JsonObject();
+        var errors = new JsonObject();
         foreach (var (file, reason) in current.Errors) errors[file] = reason;
-        return new System.Text.Json.Nodes.JsonObject
+        return new JsonObject
         {
             ["enableCDI"] = daemon.Config.RuntimeEnableCdi,
-            ["cdiSpecDirs"] = new System.Text.Json.Nodes.JsonArray([.. daemon.Config.RuntimeCdiSpecDirs.Select(d => (System.Text.Json.Nodes.JsonNode?)d)]),
-            ["devices"] = new System.Text.Json.Nodes.JsonArray([.. current.Devices.Keys.Order(StringComparer.Ordinal).Select(d => (System.Text.Json.Nodes.JsonNode?)d)]),
+            ["cdiSpecDirs"] = Strings(daemon.Config.RuntimeCdiSpecDirs),
+            ["devices"] = Strings(current.Devices.Keys.Order(StringComparer.Ordinal)),
             ["errors"] = errors,
         }.ToJsonString();
     }
+
+    private static JsonArray? Strings(IEnumerable<string>? values) =>
+        values is null ? null : new JsonArray(values.Select(v => (JsonNode?)v).ToArray());
 
     private RuntimeCondition NetworkCondition()
     {
