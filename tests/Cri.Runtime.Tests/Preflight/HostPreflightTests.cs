@@ -24,7 +24,8 @@ public sealed class HostPreflightTests : IDisposable
         foreach (var binary in binaries)
         {
             _host.Write($"cni-bin/{binary}", "#!/bin/sh\n");
-            File.SetUnixFileMode(_host.P($"cni-bin/{binary}"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            // Owner-writable too: a later call rewrites the same file, which only root could do to a read-only one.
+            File.SetUnixFileMode(_host.P($"cni-bin/{binary}"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 
