@@ -17,7 +17,7 @@ DIST ?= dist
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" UNITDIR="$(UNITDIR)" \
 	CRISPD_DIR="$(dir $(CRISPD))" UNIT_TEMPLATE=packaging/crisp.service.in
 
-.PHONY: deps build build-jit run run-jit test unit integration e2e bench clean install uninstall release dist
+.PHONY: deps build build-jit run run-jit test unit unit-unprivileged integration e2e bench clean install uninstall release dist
 
 deps:
 	@scripts/install-deps.sh
@@ -49,6 +49,10 @@ unit: build
 	dotnet test tests/Cri.ImageService.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Runtime.Tests -c $(CONFIGURATION) --no-build
 	dotnet test tests/Cri.Chart.Tests -c $(CONFIGURATION) --no-build
+
+# The same unit projects as nobody, with runc, conmon and the CNI plugins hidden (run as root; it drops privileges).
+unit-unprivileged: build-jit
+	scripts/unit-unprivileged.sh $(CONFIGURATION)
 
 # Against the real host (runc, conmon, cgroups, mounts, namespaces, foreign owners, device nodes); needs root.
 integration: build
