@@ -11,6 +11,7 @@ packages=(
   docker-registry skopeo busybox-static apache2-utils
   jq curl ca-certificates sqlite3
   clang zlib1g-dev  # the native AOT crispd: ILCompiler links with clang and needs zlib
+  apparmor  # apparmor_parser: loads crisp-default where AppArmor is on; the integration tests compile the profile
 )
 
 missing=()
