@@ -86,6 +86,12 @@ public sealed class StatsSummaryTests(RuntimeFixture fixture)
         using var peerNamespace = Process.Start(new ProcessStartInfo("unshare", ["--net", "sleep", "120"]) { UseShellExecute = false })!;
         try
         {
+            // unshare's pid is in the host's namespace until it has called unshare(2): moving the peer there too early
+            // would put it on the host. Wait for the process to own its namespace.
+            var hostNet = File.ResolveLinkTarget("/proc/self/ns/net", false)!.ToString();
+            for (var i = 0; i < 500 && File.ResolveLinkTarget($"/proc/{peerNamespace.Id}/ns/net", false)?.ToString() == hostNet; i++)
+                await Task.Delay(10);
+            Assert.NotEqual(hostNet, File.ResolveLinkTarget($"/proc/{peerNamespace.Id}/ns/net", false)?.ToString());
             var peer = "crispp" + Guid.NewGuid().ToString("N")[..8];
             await ToolRunner.RunCheckedAsync("nsenter", [$"--net={netns}", "ip", "link", "add", "eth0", "type", "veth", "peer", "name", peer]);
             await ToolRunner.RunCheckedAsync("nsenter", [$"--net={netns}", "ip", "link", "set", peer, "netns", peerNamespace.Id.ToString()]);
