@@ -22,13 +22,21 @@ public sealed partial class ContainerExits
     private readonly KeyedLocks _locks;
     private readonly ExitWatcher _watcher;
     private readonly ICgroupManager _cgroups;
+    private readonly RuntimeHandlerRegistry _handlers;
+    /// <summary>
+    /// Runtime deletes at once when many containers exit together (a pod's stop): enough to overlap the runtime's
+    /// start-up latency, few enough not to flood 2 cores with runtime processes.
+    /// </summary>
+    private readonly SemaphoreSlim _runtimeDeletes = new(Math.Max(8, Environment.ProcessorCount * 4));
     private readonly ContainerEventPublisher _events;
     private readonly ILogger<ContainerExits> _logger;
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _exitSignals = new(StringComparer.Ordinal);
 
     public ContainerExits(
-        IStateStore store, KeyedLocks locks, ExitWatcher watcher, ICgroupManager cgroups, ContainerEventPublisher events, ILogger<ContainerExits> logger)
+        IStateStore store, KeyedLocks locks, ExitWatcher watcher, ICgroupManager cgroups, RuntimeHandlerRegistry handlers,
+        ContainerEventPublisher events, ILogger<ContainerExits> logger)
     {
+        _handlers = handlers;
         _store = store;
         _locks = locks;
         _watcher = watcher;
@@ -107,8 +115,14 @@ public sealed partial class ContainerExits
             }
         });
 
-    /// <summary>Records an exit (from the watcher, the stop path or recovery) once; later reports are ignored.</summary>
-    public async Task MarkExitedAsync(string id, int exitCode, DateTimeOffset exitedAt, bool oomKilled)
+    /// <summary>
+    /// Records an exit (from the watcher, the stop path or recovery) once; later reports are ignored. Before the exit
+    /// is recorded (and a stop waiting for it returns) the runtime's state of the container is deleted, as containerd
+    /// deletes the task in its exit handler: RemoveContainer then has no runtime process to run. Recovery passes
+    /// <paramref name="deleteRuntimeState"/> false so no runtime process runs per container before the socket
+    /// answers; the removal deletes that state instead.
+    /// </summary>
+    public async Task MarkExitedAsync(string id, int exitCode, DateTimeOffset exitedAt, bool oomKilled, bool deleteRuntimeState = true)
     {
         var record = _store.FindContainer(id);
         if (record is null)
@@ -122,6 +136,7 @@ public sealed partial class ContainerExits
         {
             if (record.Phase is not (ContainerPhase.Running or ContainerPhase.Created)) return;
             if (!oomKilled && exitCode != 0) oomKilled = await CgroupSawOomKillAsync(record);
+            if (deleteRuntimeState) record.RuntimeStateDeleted = await TryDeleteRuntimeStateAsync(record);
             record.Phase = ContainerPhase.Exited;
             record.ExitCode = exitCode;
             record.FinishedAtNanos = UnixNanos.FromDateTimeOffset(exitedAt);
@@ -133,13 +148,39 @@ public sealed partial class ContainerExits
         }
     }
 
-    /// <summary>Records the exit conmon wrote to the exit dir, or returns false when there is none (yet).</summary>
+    /// <summary>
+    /// Recovery: records the exit conmon wrote to the exit dir, or returns false when there is none (yet). The
+    /// runtime's state is left to the removal (no runtime process before the socket answers).
+    /// </summary>
     public async Task<bool> TakeRecordedExitAsync(ContainerRecord record)
     {
         var exit = _watcher.ReadExit(record.Id);
         if (exit is null) return false;
-        await MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory));
+        await MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory), deleteRuntimeState: false);
         return true;
+    }
+
+    /// <summary>
+    /// `runc delete` without --force: a runtime that still sees the container running keeps it (the removal then
+    /// force-deletes it). A failure is logged and left to the removal, which deletes the state when this did not.
+    /// </summary>
+    private async Task<bool> TryDeleteRuntimeStateAsync(ContainerRecord record)
+    {
+        await _runtimeDeletes.WaitAsync();
+        try
+        {
+            await _handlers.Get(record.RuntimeHandler).DeleteAsync(record.Id, force: false, CancellationToken.None);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.RuntimeStateKept(_logger, ex, record.Id);
+            return false;
+        }
+        finally
+        {
+            _runtimeDeletes.Release();
+        }
     }
 
     private async Task<bool> CgroupSawOomKillAsync(ContainerRecord record)
@@ -190,6 +231,9 @@ public sealed partial class ContainerExits
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} exited with {ExitCode} ({Reason})")]
         public static partial void ContainerExited(ILogger logger, string containerId, int exitCode, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} exited; deleting its runtime state failed, its removal will retry")]
+        public static partial void RuntimeStateKept(ILogger logger, Exception exception, string containerId);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Recording the exit of container {ContainerId} failed")]
         public static partial void ExitHandlingFailed(ILogger logger, Exception exception, string containerId);

@@ -23,7 +23,7 @@ public sealed partial class ContainerTeardown(
 {
     private const int SigKill = 9;
     /// <summary>How many containers of one pod are stopped or destroyed at once: enough to overlap waits, few enough for 2 cores.</summary>
-    private static readonly int PodParallelism = Math.Max(4, Environment.ProcessorCount * 2);
+    private static readonly int PodParallelism = Math.Max(8, Environment.ProcessorCount * 4);
     /// <summary>How long a SIGKILLed container may take to be reported exited before we ask the runtime directly.</summary>
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
 
@@ -180,7 +180,8 @@ public sealed partial class ContainerTeardown(
     private async Task UndoEffectsAsync(ContainerRecord record, IRuntimeHandler handler, bool strict, CancellationToken cancellationToken)
     {
         var steps = new CleanupSteps(record.Id, logger);
-        await steps.RunAsync("delete runtime state", () => handler.DeleteAsync(record.Id, force: true, cancellationToken));
+        if (!record.RuntimeStateDeleted)
+            await steps.RunAsync("delete runtime state", () => handler.DeleteAsync(record.Id, force: true, cancellationToken));
         await steps.RunAsync("unmount rootfs", async () =>
         {
             await mounts.UnmountRootfsAsync(record.RootfsPath, cancellationToken);

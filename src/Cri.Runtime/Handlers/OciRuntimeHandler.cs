@@ -92,6 +92,9 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
 
     public async Task DeleteAsync(string containerId, bool force, CancellationToken ct)
     {
+        // A stopped runc container is deleted without starting runc; with the systemd driver runc also stops the
+        // container's unit, which only runc does.
+        if (!_systemdCgroup && await RuncStoppedContainer.TryDeleteAsync(_options.Root, containerId, ct).ConfigureAwait(false)) return;
         var result = force
             ? await RunAsync(ct, "delete", "--force", containerId).ConfigureAwait(false)
             : await RunAsync(ct, "delete", containerId).ConfigureAwait(false);

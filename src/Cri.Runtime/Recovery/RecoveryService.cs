@@ -99,7 +99,7 @@ public sealed partial class RecoveryService(
         if (exit is not null)
         {
             Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
-            await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory));
+            await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory), deleteRuntimeState: false);
             return;
         }
         // No runtime state and no exit file: the host rebooted (both live on tmpfs) or conmon was killed.
@@ -132,7 +132,7 @@ public sealed partial class RecoveryService(
                 return true;
             case RecordedInit.Gone when exits.ReadExit(record) is { } exit:
                 Log.RecoveryAction(logger, record.Id, $"container exited with {exit.ExitCode} while crispd was down");
-                await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory));
+                await exits.MarkExitedAsync(record.Id, exit.ExitCode, exit.ExitedAt, ConmonFiles.OomMarkerExists(record.BundleDirectory), deleteRuntimeState: false);
                 return true;
             default:
                 return false;

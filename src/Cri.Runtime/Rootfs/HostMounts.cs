@@ -1,10 +1,9 @@
 using Crisp.Interop;
-using Crisp.Interop.Procfs;
 using Crisp.Runtime.Sandboxes;
 
 namespace Crisp.Runtime.Rootfs;
 
-/// <summary>The host's real mounts: overlayfs rootfs, shm tmpfs and /proc/self/mountinfo.</summary>
+/// <summary>The host's real mounts: overlayfs rootfs, shm tmpfs, idmapped clones, and the mount points below crisp's directories.</summary>
 public sealed class HostMounts : IRuntimeMounts
 {
     public async Task MountRootfsAsync(
@@ -22,7 +21,7 @@ public sealed class HostMounts : IRuntimeMounts
 
     public void UnmountAllUnder(string directory)
     {
-        foreach (var mountPoint in MountTable.ReadSelf().MountPointsUnder(directory))
+        foreach (var mountPoint in MountPoints.Under(directory))
             while (Libc.Unmount(mountPoint, Libc.MNT_DETACH | Libc.UMOUNT_NOFOLLOW)) { }
     }
 
@@ -34,11 +33,7 @@ public sealed class HostMounts : IRuntimeMounts
 
     public void UnmountShm(string path) => PodShm.Unmount(path);
 
-    public bool IsMountPoint(string path) => MountTable.ReadSelf().IsMountPoint(path);
+    public bool IsMountPoint(string path) => MountPoints.IsMountPoint(path);
 
-    public IReadOnlyList<string> MountsUnder(params string[] directories)
-    {
-        var table = MountTable.ReadSelf();
-        return directories.SelectMany(table.MountPointsUnder).Distinct(StringComparer.Ordinal).OrderByDescending(m => m.Length).ToList();
-    }
+    public IReadOnlyList<string> MountsUnder(params string[] directories) => MountPoints.Under(directories);
 }

@@ -31,6 +31,6 @@ public interface IRuntimeMounts
 
     bool IsMountPoint(string path);
 
-    /// <summary>Mount points at or below any of <paramref name="directories"/>, deepest first (the mount table is read once).</summary>
+    /// <summary>The outermost mount points at or below any of <paramref name="directories"/>, deepest first.</summary>
     IReadOnlyList<string> MountsUnder(params string[] directories);
 }

@@ -1,5 +1,4 @@
 using Crisp.Interop;
-using Crisp.Interop.Procfs;
 using Crisp.Runtime.Api;
 
 namespace Crisp.Runtime.Rootfs;
@@ -45,7 +44,7 @@ public static class OverlayRootfs
             if (!Directory.Exists(l))
                 throw new RuntimeException(RuntimeErrorKind.NotFound, $"image layer directory {l} does not exist");
         }
-        if (MountTable.ReadSelf().IsMountPoint(target))
+        if (MountPoints.IsMountPoint(target))
             throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
 
         var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "idmapped-layers");

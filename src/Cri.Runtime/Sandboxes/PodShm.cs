@@ -1,5 +1,5 @@
 using Crisp.Interop;
-using Crisp.Interop.Procfs;
+using Crisp.Runtime.Rootfs;
 
 namespace Crisp.Runtime.Sandboxes;
 
@@ -16,7 +16,7 @@ public static class PodShm
     {
         // A mount point: the tmpfs root (1777) covers it once mounted.
         OwnedDirectory.Ensure(path);
-        if (MountTable.ReadSelf().IsMountPoint(path)) return;
+        if (MountPoints.IsMountPoint(path)) return;
         Libc.Mount("shm", path, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, Options(selinuxMountLabel));
     }
 
@@ -26,7 +26,7 @@ public static class PodShm
     /// <summary>Unmounts when mounted; an absent or already unmounted path is success.</summary>
     public static void Unmount(string path)
     {
-        if (!MountTable.ReadSelf().IsMountPoint(path)) return;
+        if (!MountPoints.IsMountPoint(path)) return;
         Libc.Unmount(path, Libc.MNT_DETACH);
     }
 }

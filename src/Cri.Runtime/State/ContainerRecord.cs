@@ -55,6 +55,11 @@ public sealed class ContainerRecord
     [JsonIgnore]
     public string IdmappedMountsPath => System.IO.Path.Combine(BundleDirectory, "idmapped-mounts");
     public bool RootfsMounted { get; set; }
+    /// <summary>
+    /// The runtime's own state (runc's state dir and the container's cgroup) is already gone: it is released when the
+    /// exit is recorded, as containerd does, so removing an exited container starts no runtime process.
+    /// </summary>
+    public bool RuntimeStateDeleted { get; set; }
     public string CgroupsPath { get; set; } = "";
     /// <summary>Absolute log path (pod log_directory + config log_path), or empty when the kubelet asked for none.</summary>
     public string LogPath { get; set; } = "";

@@ -60,9 +60,16 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
         if (Exited is not null) await Exited(containerId, 128 + signal);
     }
 
+    /// <summary>Every delete asked for, in order, with its --force.</summary>
+    public List<(string Id, bool Force)> Deletes { get; } = [];
+
     public Task DeleteAsync(string containerId, bool force, CancellationToken ct)
     {
+        lock (Deletes) Deletes.Add((containerId, force));
         if (FailDelete is not null) throw FailDelete;
+        // As runc: without --force only a stopped container is deleted.
+        if (!force && _containers.TryGetValue(containerId, out var status) && status != RuntimeStatus.Stopped)
+            throw new RuntimeException(RuntimeErrorKind.Internal, $"cannot delete container {containerId} that is not stopped: {status}");
         _containers.TryRemove(containerId, out _);
         return Task.CompletedTask;
     }

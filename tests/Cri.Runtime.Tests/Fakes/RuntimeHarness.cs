@@ -49,7 +49,7 @@ public sealed class RuntimeHarness : IDisposable
         var cpuRates = new CpuRateTracker();
         Watcher = new ExitWatcher(Layout.ExitDir, NullLogger<ExitWatcher>.Instance, Layout.ContainerBundle);
         var events = Events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
-        Exits = new ContainerExits(Store, locks, Watcher, Cgroups, events, NullLogger<ContainerExits>.Instance);
+        Exits = new ContainerExits(Store, locks, Watcher, Cgroups, handlers, events, NullLogger<ContainerExits>.Instance);
         Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
             new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,

@@ -42,12 +42,17 @@ public sealed class RecoveryServiceTests : IDisposable
         var id = await ContainerInPhaseAsync(recorded);
         _runtime.Handler.SetStatus(id, runtime);
         if (exitFile) _runtime.WriteExitFile(id, ExitFileCode);
+        _runtime.Handler.Deletes.Clear();
 
         using var restarted = _runtime.Restart();
         await restarted.Recovery.RecoverAsync(CancellationToken.None);
 
         var record = restarted.Store.FindContainer(id)!;
         Assert.Equal(expectedPhase, record.Phase);
+        // No runtime process per container before the socket answers: an exit found here leaves the runtime's
+        // state to the removal.
+        Assert.Empty(restarted.Handler.Deletes);
+        if (recorded != ContainerPhase.Exited) Assert.False(record.RuntimeStateDeleted);
         if (expectedExitCode is not null) Assert.Equal(expectedExitCode, record.ExitCode);
         if (expectedExitCode == 255) Assert.Equal("Unknown", record.Reason);
         if (expectedPhase == ContainerPhase.Running) Assert.True(record.StartedAtNanos > 0);
