@@ -86,7 +86,7 @@ dist:
 	mkdir -p $(DIST)/$(RELEASE)/crispd
 	cp -a $(dir $(CRISPD)). $(DIST)/$(RELEASE)/crispd/
 	cp packaging/install.sh packaging/crisp.service.in $(DIST)/$(RELEASE)/
-	sed -e 's|@BINDIR@|/usr/local/bin|g' packaging/crisp.service.in > $(DIST)/$(RELEASE)/crisp.service
+	sed -e 's|@BINDIR@|/usr/local/bin|g' -e 's|@CRISPD_ARGS@||g' packaging/crisp.service.in > $(DIST)/$(RELEASE)/crisp.service
 	$(CRISPD) --print-default-config > $(DIST)/$(RELEASE)/crisp.toml
 	cp packaging/INSTALL.md README.md $(DIST)/$(RELEASE)/
 	cp LICENSE $(DIST)/$(RELEASE)/

@@ -35,14 +35,21 @@ install_crisp() {
   [[ -x "$CRISPD_DIR/crispd" ]] || { echo "crisp: no crispd in $CRISPD_DIR (run make build first)" >&2; exit 1; }
   [[ -f "$UNIT_TEMPLATE" ]] || { echo "crisp: no unit template at $UNIT_TEMPLATE" >&2; exit 1; }
 
-  # The library dir is crisp's alone: replace it whole so no assembly of an older build lingers.
+  # The library dir is crisp's alone: replace it whole so no assembly of an older build lingers. The config's
+  # recorded hash lives there too and is carried over, so an upgrade keeps crisp.toml's conffile state.
+  local recorded_hash=""
+  if [[ -f "$DESTDIR$config_hash" ]]; then recorded_hash="$(cat "$DESTDIR$config_hash")"; fi
   rm -rf "$DESTDIR$libdir"
   install -d -m 0755 "$DESTDIR$libdir" "$DESTDIR$bindir" "$DESTDIR$UNITDIR"
   cp -a "$CRISPD_DIR/." "$DESTDIR$libdir/"
+  if [[ -n "$recorded_hash" ]]; then echo "$recorded_hash" > "$DESTDIR$config_hash"; fi
   ln -sfn "../lib/crisp/crispd" "$DESTDIR$bindir/crispd"
   say "installed $bindir/crispd -> $libdir/crispd"
 
-  sed -e "s|@BINDIR@|$bindir|g" "$UNIT_TEMPLATE" > "$DESTDIR$UNITDIR/crisp.service"
+  # crispd reads /etc/crisp/crisp.toml unless told otherwise: a config installed elsewhere is named in ExecStart.
+  local crispd_args=""
+  if [[ "$config" != "/etc/crisp/crisp.toml" ]]; then crispd_args=" --config $config"; fi
+  sed -e "s|@BINDIR@|$bindir|g" -e "s|@CRISPD_ARGS@|$crispd_args|g" "$UNIT_TEMPLATE" > "$DESTDIR$UNITDIR/crisp.service"
   chmod 0644 "$DESTDIR$UNITDIR/crisp.service"
   say "installed $UNITDIR/crisp.service"
 

@@ -17,9 +17,9 @@ for project in "${projects[@]}"; do
 done
 
 # dotnet test prints one "Failed!/Passed! - Failed: N, Passed: N, Skipped: N" line per assembly.
-read -r passed failed skipped < <(grep -E "(Passed|Failed)! +- +Failed:" "$log" | sed -E 's/.*Failed: *([0-9]+), *Passed: *([0-9]+), *Skipped: *([0-9]+).*/\2 \1 \3/' \
+read -r passed failed skipped < <(grep -E "(Passed|Failed|Skipped)! +- +Failed:" "$log" | sed -E 's/.*Failed: *([0-9]+), *Passed: *([0-9]+), *Skipped: *([0-9]+).*/\2 \1 \3/' \
   | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
-runs=$(grep -cE "(Passed|Failed)! +- +Failed:" "$log" || true)
+runs=$(grep -cE "(Passed|Failed|Skipped)! +- +Failed:" "$log" || true)
 rm -f "$log"
 if [[ "$runs" -lt ${#projects[@]} ]]; then
   echo "test-summary: only $runs of ${#projects[@]} test projects reported results" >&2

@@ -12,6 +12,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // First of all: SIGHUP's default action would end a crispd that `systemctl reload` reaches while it starts.
+        using var sighup = SighupSignal.Catch();
         // Before anything is created: whatever gets no explicit mode is root's alone (docs: "Security model").
         Libc.SetUmask(FileModes.DaemonUmask);
         // Before any child process: runc must not inherit systemd's NOTIFY_SOCKET.
@@ -66,7 +68,7 @@ public static class Program
             return 1;
         }
 
-        var app = DaemonHost.Build(config, commandLine, readiness);
+        var app = DaemonHost.Build(config, commandLine, readiness, sighup);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             SocketPreparation.RestrictPermissions(config.GrpcSocket);

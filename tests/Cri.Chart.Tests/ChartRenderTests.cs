@@ -44,7 +44,7 @@ public sealed class ChartRenderTests
         Assert.Equal("crisp-deploy:0.1.0", installer.Image);
         Assert.Contains("/crisp-deploy/deploy.sh install", string.Join(' ', installer.Command));
         Assert.Equal(["bash", "/crisp-deploy/deploy.sh", "uninstall"], installer.Lifecycle.PreStop.Exec.Command);
-        Assert.Equal(["test", "-S", "/host/run/crisp/crisp.sock"], installer.ReadinessProbe.Exec.Command);
+        Assert.Equal(["bash", "-c", "test -f /tmp/crisp-installed && test -S /host/run/crisp/crisp.sock"], installer.ReadinessProbe.Exec.Command);
         Assert.Equal("/usr/local", installer.Env.Single(e => e.Name == "PREFIX").Value);
         Assert.Equal("true", installer.Env.Single(e => e.Name == "ENABLE_SERVICE").Value);
         Assert.Equal("true", installer.Env.Single(e => e.Name == "CLEANUP_ON_DELETE").Value);
@@ -56,8 +56,32 @@ public sealed class ChartRenderTests
         var configMap = objects.OfType<V1ConfigMap>().Single();
         Assert.Equal(configMap.Metadata.Name, deploy.ConfigMap.Name);
         Assert.Equal(["deploy.sh"], configMap.Data.Keys);
-        Assert.Contains("/opt/crisp/install.sh install", configMap.Data["deploy.sh"]);
-        Assert.Contains("nsenter --target 1 --mount", configMap.Data["deploy.sh"]);
+        Assert.Equal(File.ReadAllText(Path.Combine(ChartPaths.Chart, "files", "deploy.sh")), configMap.Data["deploy.sh"]);
+    }
+
+    /// <summary>
+    /// A rolling update must not uninstall crisp from the node (a kubelet using crisp would lose its runtime): the new
+    /// installer starts first and the old one stops only once the new one is ready, the old one's preStop then finds
+    /// the node claimed by the new pod's UID (files/deploy.sh, exercised by <see cref="DeployScriptTests"/>).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_rolling_update_starts_the_new_installer_before_the_old_ones_preStop_runs(bool customValues)
+    {
+        Skip.IfNot(Helm.Available, Helm.NotAvailable);
+
+        var objects = customValues ? await RenderAsync("--values", ChartPaths.CustomValues) : await RenderAsync();
+
+        var daemonSet = objects.OfType<V1DaemonSet>().Single();
+        Assert.Equal("RollingUpdate", daemonSet.Spec.UpdateStrategy.Type);
+        Assert.Equal("1", daemonSet.Spec.UpdateStrategy.RollingUpdate.MaxSurge.Value);
+        Assert.Equal("0", daemonSet.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable.Value);
+        var installer = Assert.Single(daemonSet.Spec.Template.Spec.Containers);
+        Assert.Equal("metadata.uid", installer.Env.Single(e => e.Name == "POD_UID").ValueFrom.FieldRef.FieldPath);
+        // Ready only after this pod's own install: until then the old installer keeps running.
+        Assert.Contains("test -f /tmp/crisp-installed", string.Join(' ', installer.ReadinessProbe.Exec.Command));
+        Assert.Equal(["bash", "/crisp-deploy/deploy.sh", "uninstall"], installer.Lifecycle.PreStop.Exec.Command);
     }
 
     [SkippableFact]
@@ -78,7 +102,7 @@ public sealed class ChartRenderTests
         Assert.Equal("/usr", installer.Env.Single(e => e.Name == "PREFIX").Value);
         Assert.Equal("false", installer.Env.Single(e => e.Name == "ENABLE_SERVICE").Value);
         Assert.Equal("false", installer.Env.Single(e => e.Name == "CLEANUP_ON_DELETE").Value);
-        Assert.Null(installer.ReadinessProbe);
+        Assert.Equal(["test", "-f", "/tmp/crisp-installed"], installer.ReadinessProbe.Exec.Command);
 
         var configMap = objects.OfType<V1ConfigMap>().Single();
         Assert.Contains("write_default_cni_config = true", configMap.Data["crisp.toml"]);
@@ -87,7 +111,7 @@ public sealed class ChartRenderTests
         Assert.Equal(["crun", "runc"], runtimeClasses.Select(r => r.Handler).Order(StringComparer.Ordinal));
         Assert.All(runtimeClasses, r =>
         {
-            Assert.Equal(r.Handler, r.Metadata.Name);
+            Assert.Equal("crisp-" + r.Handler, r.Metadata.Name);
             Assert.Equal("true", r.Scheduling.NodeSelector["crisp.io/runtime"]);
             Assert.Equal("dedicated", Assert.Single(r.Scheduling.Tolerations).Key);
         });

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Crisp.Chart.Tests;
 
 /// <summary>The helm binary on PATH (Debian has no package: see charts/crisp/README.md for getting one).</summary>
@@ -11,17 +9,8 @@ internal static class Helm
 
     public const string NotAvailable = "helm is not on PATH (Debian has no helm package; see charts/crisp/README.md)";
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] arguments)
-    {
-        var info = new ProcessStartInfo("helm") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start helm");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] arguments) =>
+        ToolProcess.RunAsync("helm", arguments);
 
     /// <summary>`helm template` of the chart with the given extra arguments; fails the test on a non-zero exit.</summary>
     public static async Task<string> TemplateAsync(params string[] arguments)

@@ -25,14 +25,28 @@ public sealed partial class CniConfigSource(string confDir, ILogger<CniConfigSou
             var stamp = Stamp();
             lock (_lock)
             {
-                if (_state is not null && stamp == _stamp) return _state;
-                var previous = _state;
-                _state = CniConfigProbe.Probe(confDir);
-                _stamp = stamp;
-                Report(previous, _state);
-                return _state;
+                return _state is not null && stamp == _stamp ? _state : ProbeLocked(stamp);
             }
         }
+    }
+
+    /// <summary>
+    /// Probes the directory whatever its stamp says (SIGHUP): a rewrite that kept a file's size and mtime, as a
+    /// copy preserving times does, is invisible to the stamp until the operator asks for it.
+    /// </summary>
+    public CniConfigState Reread()
+    {
+        var stamp = Stamp();
+        lock (_lock) return ProbeLocked(stamp);
+    }
+
+    private CniConfigState ProbeLocked(string stamp)
+    {
+        var previous = _state;
+        _state = CniConfigProbe.Probe(confDir);
+        _stamp = stamp;
+        Report(previous, _state);
+        return _state;
     }
 
     private string Stamp()

@@ -20,7 +20,7 @@ namespace Crisp.Server.Hosting;
 /// <summary>Wires the daemon: Kestrel on the unix socket, gRPC services, telemetry and the two libraries.</summary>
 public static class DaemonHost
 {
-    public static WebApplication Build(CrispConfig config, CommandLine commandLine, SystemdReadiness readiness)
+    public static WebApplication Build(CrispConfig config, CommandLine commandLine, SystemdReadiness readiness, SighupSignal sighup)
     {
         // Our own flags were already parsed; do not let the host reinterpret them.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -75,6 +75,7 @@ public static class DaemonHost
         builder.Services.AddSingleton(logLevel);
         builder.Services.AddSingleton(commandLine);
         builder.Services.AddSingleton(readiness);
+        builder.Services.AddSingleton(sighup);
         builder.Services.AddHostedService<ReloadOnSighup>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<StreamingRequestCache>();

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Crisp.ImageService.Api;
 using Crisp.ImageService.Registry;
 using Crisp.Runtime.Network;
@@ -8,8 +7,9 @@ namespace Crisp.Server.Hosting;
 
 /// <summary>
 /// SIGHUP (systemctl reload crisp): re-reads crisp.toml and applies its live keys, re-reads registries.conf and its
-/// drop-ins, and re-probes the CNI conf dir. A file that does not load leaves what is running untouched and the log
-/// says why; a changed key that needs a restart is logged as such.
+/// drop-ins, and re-reads the CNI conf dir. A file that does not load leaves what is running untouched and the log
+/// says why; a changed key that needs a restart is logged as such. The signal itself is caught from the start of
+/// Main (<see cref="SighupSignal"/>); one that arrived while crispd was starting is answered by a reload here.
 /// </summary>
 public sealed partial class ReloadOnSighup(
     DaemonContext daemon,
@@ -19,28 +19,28 @@ public sealed partial class ReloadOnSighup(
     RegistryClient registry,
     CniConfigSource cni,
     SystemdReadiness readiness,
+    SighupSignal sighup,
     ILogger<ReloadOnSighup> logger) : IHostedService, IDisposable
 {
     private static readonly string[] RegistriesKeys = ["image.registries_conf", "image.registries_conf_dir"];
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-    private PosixSignalRegistration? _registration;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        if (sighup.Attach(ReloadInBackground))
         {
-            // The default action for SIGHUP ends the process.
-            context.Cancel = true;
-            _ = Task.Run(ReloadAsync, CancellationToken.None);
-        });
+            LogArrivedWhileStarting(logger);
+            ReloadInBackground();
+        }
         return Task.CompletedTask;
     }
 
+    private void ReloadInBackground() => _ = Task.Run(ReloadAsync, CancellationToken.None);
+
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _registration?.Dispose();
-        _registration = null;
+        sighup.Detach();
         return Task.CompletedTask;
     }
 
@@ -66,7 +66,7 @@ public sealed partial class ReloadOnSighup(
         var effective = ReloadCrispToml(running);
         effective = ReloadRegistries(running, effective);
         daemon.Replace(effective);
-        var network = cni.Current;
+        var network = cni.Reread();
         if (network.Ready) LogCniReady(logger, cni.ConfDir, network.NetworkName, network.ConfigFile);
         else LogCniNotReady(logger, network.Message);
     }
@@ -111,11 +111,10 @@ public sealed partial class ReloadOnSighup(
         }
     }
 
-    public void Dispose()
-    {
-        _registration?.Dispose();
-        _oneAtATime.Dispose();
-    }
+    public void Dispose() => _oneAtATime.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "SIGHUP received while crispd was starting: reloading now that it runs")]
+    private static partial void LogArrivedWhileStarting(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SIGHUP: reloading crisp.toml, registries.conf and the CNI conf dir")]
     private static partial void LogReloading(ILogger logger);

@@ -75,6 +75,21 @@ public sealed class CniConfigSourceTests : IDisposable
     }
 
     [Fact]
+    public void A_rewrite_that_keeps_size_and_mtime_is_seen_on_Reread()
+    {
+        var t0 = DateTime.UtcNow.AddMinutes(-10);
+        Write("10-net.conflist", Conflist("aaaa"), t0);
+        var source = NewSource();
+        Assert.Equal("aaaa", source.Current.NetworkName);
+
+        Write("10-net.conflist", Conflist("bbbb"), t0);
+
+        Assert.Equal("aaaa", source.Current.NetworkName);
+        Assert.Equal("bbbb", source.Reread().NetworkName);
+        Assert.Equal("bbbb", source.Current.NetworkName);
+    }
+
+    [Fact]
     public void Removed_file_falls_back_to_the_next_then_to_not_ready()
     {
         Write("10-first.conflist", Conflist("first"));

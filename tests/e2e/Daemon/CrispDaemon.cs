@@ -112,14 +112,14 @@ public sealed class CrispDaemon : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var info = new ProcessStartInfo(DaemonBinary.Path)
+        var commandLine = _options.CommandLine ?? [DaemonBinary.Path, "--config", ConfigPath];
+        var info = new ProcessStartInfo(commandLine[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        info.ArgumentList.Add("--config");
-        info.ArgumentList.Add(ConfigPath);
+        foreach (var argument in commandLine.Skip(1)) info.ArgumentList.Add(argument);
         foreach (var flag in _options.Flags) info.ArgumentList.Add(flag);
         foreach (var (name, value) in _options.Environment) info.Environment[name] = value;
 
@@ -141,7 +141,8 @@ public sealed class CrispDaemon : IAsyncDisposable
         lock (_output) _output.AppendLine(line);
     }
 
-    private async Task WaitUntilServingAsync(TimeSpan timeout)
+    /// <summary>Waits until Version answers on the socket; fails with crispd's output when it exits first.</summary>
+    public async Task WaitUntilServingAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)

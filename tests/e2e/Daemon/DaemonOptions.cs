@@ -30,6 +30,12 @@ public sealed class DaemonOptions
     /// <summary>Extra environment variables for crispd (e.g. NOTIFY_SOCKET).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The command line to start instead of the built crispd with the fixture's crisp.toml, e.g. an installed unit's
+    /// ExecStart; <see cref="SocketPath"/> must then name the socket its config serves on.
+    /// </summary>
+    public IReadOnlyList<string>? CommandLine { get; init; }
+
     /// <summary>Wait for Version to answer before returning from start.</summary>
     public bool WaitUntilServing { get; init; } = true;
 }

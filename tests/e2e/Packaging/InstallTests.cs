@@ -61,6 +61,20 @@ public sealed class InstallTests : IDisposable
     }
 
     [Fact]
+    public async Task An_upgrade_install_keeps_the_configs_conffile_state_so_uninstall_still_removes_it()
+    {
+        var before = MakeTargets.Files(_destDir);
+        (await MakeAsync("install")).EnsureSuccess();
+
+        var upgrade = (await MakeAsync("install")).EnsureSuccess();
+        var uninstall = (await MakeAsync("uninstall")).EnsureSuccess();
+
+        Assert.Contains("kept the existing /etc/crisp/crisp.toml", upgrade.StandardOutput);
+        Assert.Contains("removed /etc/crisp/crisp.toml (unchanged since install)", uninstall.StandardOutput);
+        Assert.Equal(before, MakeTargets.Files(_destDir));
+    }
+
+    [Fact]
     public async Task An_existing_config_is_never_overwritten_nor_removed()
     {
         Write("etc/crisp/crisp.toml", "log_level = \"debug\"\n");
