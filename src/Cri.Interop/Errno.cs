@@ -17,6 +17,7 @@ public static class Errno
     public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int ENOSPC = 28;
+    public const int ESPIPE = 29;
     public const int ECONNREFUSED = 111;
     public const int ENODATA = 61;
     public const int ELOOP = 40;

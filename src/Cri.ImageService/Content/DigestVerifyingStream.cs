@@ -58,22 +58,6 @@ public sealed class DigestVerifyingStream : Stream
         return Account(buffer.Span[..read]);
     }
 
-    /// <summary>Reads what is left (a tar's trailing padding, say) so the digest covers the whole blob.</summary>
-    public async Task DrainAsync(CancellationToken cancellationToken)
-    {
-        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            while (await ReadAsync(scratch.AsMemory(), cancellationToken).ConfigureAwait(false) > 0)
-            {
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
-
     // One byte more than the descriptor allows is enough to prove the blob too long; never read further.
     private Memory<byte> Clamp(Memory<byte> buffer) => buffer[..ClampLength(buffer.Length)];
 

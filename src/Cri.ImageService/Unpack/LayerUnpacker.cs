@@ -11,8 +11,10 @@ namespace Crisp.ImageService.Unpack;
 /// <summary>
 /// One pass from a layer's compressed bytes to its files: verify the compressed digest and size
 /// as the bytes stream past, decompress, hash the uncompressed tar for the diff ID, and extract.
-/// No temporary tarball exists; a layer whose digest, size or diff ID is wrong fails after its
-/// last byte, and the caller throws the half-written snapshot away.
+/// Receiving and the compressed digest run a bounded step ahead (<see cref="ReadAheadStream"/>)
+/// of decompressing and writing, so the download never waits for a file write. No temporary
+/// tarball exists; a layer whose digest, size or diff ID is wrong fails after its last byte,
+/// and the caller throws the half-written snapshot away.
 /// </summary>
 public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
 {
@@ -34,11 +36,12 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
         }
 
         var verified = new DigestVerifyingStream(compressed, layer.Digest, layer.Size, description, leaveOpen: true);
+        var received = new ReadAheadStream(verified, cancellationToken);
         Stream decompressed = compression switch
         {
-            LayerCompression.Gzip => new GZipStream(verified, CompressionMode.Decompress, leaveOpen: true),
-            LayerCompression.Zstd => new DecompressionStream(verified, bufferSize: 0, checkEndOfStream: true, leaveOpen: true),
-            _ => verified,
+            LayerCompression.Gzip => new GZipStream(received, CompressionMode.Decompress, leaveOpen: true),
+            LayerCompression.Zstd => new DecompressionStream(received, bufferSize: 0, checkEndOfStream: true, leaveOpen: true),
+            _ => received,
         };
         var diff = new HashingReadStream(decompressed);
         // The tar reader asks for 512-byte headers; a buffer keeps those from each becoming a decompressor call.
@@ -50,7 +53,12 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
             await extractor.ExtractAsync(buffered, cancellationToken).ConfigureAwait(false);
             // Tar ends with zero blocks and often padding after them; the digests cover every byte.
             await DrainAsync(buffered, cancellationToken).ConfigureAwait(false);
-            if (!verified.Verified) await verified.DrainAsync(cancellationToken).ConfigureAwait(false);
+            // The end of what was received is the verified end of the blob, or the verification's error.
+            if (!ReferenceEquals(decompressed, received)) await DrainAsync(received, cancellationToken).ConfigureAwait(false);
+            if (!verified.Verified)
+            {
+                throw new ImageServiceException(ImageErrorKind.Internal, $"{description}: the blob ended without its digest being checked");
+            }
             actualDiffId = diff.Digest();
         }
         catch (LayerEntryRefusedException refused)
@@ -71,7 +79,9 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
         finally
         {
             await buffered.DisposeAsync().ConfigureAwait(false);
-            if (!ReferenceEquals(decompressed, verified)) await decompressed.DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(decompressed, received)) await decompressed.DisposeAsync().ConfigureAwait(false);
+            // Waits for the reading task, so nothing touches the source once this method returns.
+            await received.DisposeAsync().ConfigureAwait(false);
             await verified.DisposeAsync().ConfigureAwait(false);
         }
 

@@ -152,6 +152,85 @@ public sealed class ImageManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALayerThatUnpacksWholeButFailsItsDigestLeavesNoSnapshot()
+    {
+        // Uncompressed, with one flipped byte inside the file: the tar reads fine to its end and every
+        // file is written before the digest, checked at the last byte, proves the blob a lie.
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("data", new string('x', 300_000)).Build(LayerCompression.None);
+        _registry.Push("team/liar", "v1", layer);
+        byte[] lie = layer.Blob.ToArray();
+        lie[1024 + 150_000] = (byte)'y';
+        _registry.CorruptBlobs[layer.Descriptor.Digest] = lie;
+        ImageManager manager = NewManager();
+
+        var error = await Assert.ThrowsAsync<ImageServiceException>(() => manager.PullAsync(Ref("team/liar:v1"), null, CancellationToken.None));
+
+        Assert.Equal(ImageErrorKind.DataLoss, error.Kind);
+        Assert.Contains($"layer {layer.Descriptor.Digest}", error.Message);
+        Assert.Contains("digest mismatch", error.Message);
+        Assert.Empty(SnapshotDirectories());
+        Assert.Empty(await manager.ListAsync(CancellationToken.None));
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task LayersDownloadInParallelUpToTheConfiguredLimit()
+    {
+        CompressedLayer[] layers = [Base(), App("one"), App("two")];
+        _registry.Push("team/three", "v1", layers);
+        ImageManager manager = NewManager(o => o.MaxConcurrentDownloads = 2);
+        var gate = new TaskCompletionSource();
+        foreach (CompressedLayer layer in layers) _registry.HeldBlobs[layer.Descriptor.Digest] = gate.Task;
+
+        Task<ImageRecord> pull = manager.PullAsync(Ref("team/three:v1"), null, CancellationToken.None);
+        await WaitUntilAsync(() => layers.Count(l => _registry.RequestsFor(l.Descriptor.Digest) > 0) == 2, "two layer downloads");
+        await Task.Delay(300); // a third download, if the limit did not hold, would start meanwhile
+
+        Assert.Equal(2, layers.Count(l => _registry.RequestsFor(l.Descriptor.Digest) > 0));
+        gate.SetResult();
+        ImageRecord image = await pull;
+        Assert.Equal(3, image.LayerDirs.Count);
+        Assert.All(layers, l => Assert.Equal(1, _registry.RequestsFor(l.Descriptor.Digest)));
+    }
+
+    [Fact]
+    public async Task ALayerCommitsWhileALaterOneStillDownloadsAndCancellingThenLeavesNoPartialLayer()
+    {
+        CompressedLayer bottom = Base();
+        CompressedLayer slow = LayerBuilder.OwnedByCurrentUser().AddFile("big", new string('x', 400_000)).Build(LayerCompression.None);
+        _registry.Push("team/slow", "v1", bottom, slow);
+        _registry.StalledBlobs[slow.Descriptor.Digest] = true; // half the blob, then silence
+        ImageManager manager = NewManager();
+        using var caller = new CancellationTokenSource();
+
+        Task<ImageRecord> pull = manager.PullAsync(Ref("team/slow:v1"), null, caller.Token);
+        string ingest = Path.Combine(Root, "snapshots", ".ingest");
+        await WaitUntilAsync(() => SnapshotDirectories().Length == 1, "the first layer's snapshot");
+        await WaitUntilAsync(() => PartialFileBytes(ingest) > 0, "the second layer's unpack to begin");
+        Assert.False(pull.IsCompleted);
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pull);
+        await WaitUntilAsync(() => !Directory.EnumerateFileSystemEntries(ingest).Any(), "the partial layer to be discarded");
+        AssertNoLeftovers();
+        Assert.Single(SnapshotDirectories()); // the committed layer stays until image GC finds it unused
+        Assert.Empty(await manager.ListAsync(CancellationToken.None));
+    }
+
+    private static long PartialFileBytes(string ingest) =>
+        Directory.EnumerateFiles(ingest, "big", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException($"waited 20 s for {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task AHostileLayerFailsThePullAndWritesNothingOutsideTheRoot()
     {
         string outside = Path.Combine(_workspace, "outside");

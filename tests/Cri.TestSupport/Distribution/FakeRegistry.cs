@@ -79,6 +79,8 @@ public sealed class FakeRegistry : IAsyncDisposable
     public ConcurrentDictionary<string, bool> StalledBlobs { get; } = new();
     /// <summary>Blob responses wait for this gate (to line up concurrent pulls).</summary>
     public TaskCompletionSource? BlobGate { get; set; }
+    /// <summary>Responses for these blobs alone wait for their task (to hold some layers while the config and others flow).</summary>
+    public ConcurrentDictionary<string, Task> HeldBlobs { get; } = new();
 
     /// <param name="certificate">Serve HTTPS with this certificate instead of plain HTTP.</param>
     public static async Task<FakeRegistry> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
@@ -235,6 +237,7 @@ public sealed class FakeRegistry : IAsyncDisposable
         }
         BlobRequests.AddOrUpdate(digest, 1, (_, n) => n + 1);
         if (BlobGate is { } gate) await gate.Task;
+        if (HeldBlobs.TryGetValue(digest, out Task? held)) await held;
         if (CorruptBlobs.TryGetValue(digest, out byte[]? corrupt)) content = corrupt;
         if (StalledBlobs.ContainsKey(digest))
         {
