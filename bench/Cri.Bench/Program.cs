@@ -14,7 +14,7 @@ if (options is null)
 var targets = await BenchTargets.ResolveAsync(options, CancellationToken.None);
 IBenchSuite[] suites =
 [
-    new DaemonSuite(targets), new WorkloadSuite(targets, options), new PullSuite(), new LifecycleSuite(), new NetworkSuite(),
+    new DaemonSuite(targets), new WorkloadSuite(targets, options), new PullSuite(targets), new LifecycleSuite(), new NetworkSuite(),
 ];
 IBenchSuite[] selected = options.Scale is { } scale
     ? [new ScaleSuite(scale)]
