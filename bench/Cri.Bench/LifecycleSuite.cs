@@ -103,7 +103,7 @@ public sealed class LifecycleSuite : IBenchSuite
             var conmonRss = new List<double>();
             foreach (var id in containers)
             {
-                if (ConmonProcesses.Find(id) is { } pid) conmonRss.Add(Stats.RssBytes(pid));
+                if (ProcessTable.FindConmon(id) is { } pid) conmonRss.Add(Stats.RssBytes(pid));
             }
             rows.Add(conmonRss.Count == 0
                 ? new(Name, "conmon RSS per container", "?", Note: "no conmon process names a running container id")

@@ -7,12 +7,20 @@ namespace Crisp.Bench;
 /// CRI requests shaped like a kubelet's (as the e2e PodHelper builds them): a host-network pod so no CNI is
 /// involved, and one busybox container running <c>sleep 3600</c>.
 /// </summary>
-public sealed class PodRequests(CrispDaemon daemon, string imageReference, string cgroupParent)
+public sealed class PodRequests(CriTarget target, string imageReference, string cgroupParent)
 {
+    public PodRequests(CrispDaemon daemon, string imageReference, string cgroupParent)
+        : this(new CrispTarget(daemon), imageReference, cgroupParent)
+    {
+    }
+
+    /// <summary>Every pod the bench makes carries this label; cleanup removes those and no other.</summary>
+    public const string BenchLabel = "bench";
+
     public PodSandboxConfig PodConfig(string name)
     {
         var uid = Guid.NewGuid().ToString("N");
-        var logDirectory = Path.Combine(daemon.LogDirectory, $"bench_{name}_{uid}");
+        var logDirectory = Path.Combine(target.LogDirectory, $"bench_{name}_{uid}");
         // The kubelet creates the pod's log directory before it asks for the sandbox.
         Directory.CreateDirectory(logDirectory);
         return new PodSandboxConfig
@@ -27,27 +35,34 @@ public sealed class PodRequests(CrispDaemon daemon, string imageReference, strin
                     NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Ipc = NamespaceMode.Pod, Pid = NamespaceMode.Container },
                 },
             },
-            Labels = { ["bench"] = "lifecycle" },
+            Labels = { [BenchLabel] = "lifecycle" },
         };
     }
 
     public async Task<(string Id, PodSandboxConfig Config)> RunPodAsync(string name, CancellationToken cancellationToken)
     {
         var config = PodConfig(name);
-        var response = await daemon.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config }, cancellationToken: cancellationToken);
+        var response = await target.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config }, cancellationToken: cancellationToken);
         return (response.PodSandboxId, config);
     }
 
-    public ContainerConfig ContainerConfig() => new()
+    public ContainerConfig ContainerConfig(string name = "app") => new()
     {
-        Metadata = new ContainerMetadata { Name = "app", Attempt = 0 },
+        Metadata = new ContainerMetadata { Name = name, Attempt = 0 },
         Image = new ImageSpec { Image = imageReference },
         Command = { "sleep", "3600" },
-        LogPath = "app/0.log",
+        LogPath = $"{name}/0.log",
     };
 
-    public async Task<string> CreateContainerAsync(string podId, PodSandboxConfig pod, CancellationToken cancellationToken) =>
-        (await daemon.Runtime.CreateContainerAsync(
-            new CreateContainerRequest { PodSandboxId = podId, Config = ContainerConfig(), SandboxConfig = pod },
+    public Task<string> CreateContainerAsync(string podId, PodSandboxConfig pod, CancellationToken cancellationToken) =>
+        CreateContainerAsync(podId, pod, ContainerConfig(), cancellationToken);
+
+    public async Task<string> CreateContainerAsync(string podId, PodSandboxConfig pod, ContainerConfig config, CancellationToken cancellationToken)
+    {
+        // The kubelet creates each container's log directory too; not every runtime does it for it.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(pod.LogDirectory, config.LogPath))!);
+        return (await target.Runtime.CreateContainerAsync(
+            new CreateContainerRequest { PodSandboxId = podId, Config = config, SandboxConfig = pod },
             cancellationToken: cancellationToken)).ContainerId;
+    }
 }

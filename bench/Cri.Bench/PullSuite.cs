@@ -7,9 +7,10 @@ namespace Crisp.Bench;
 
 /// <summary>
 /// Cold pull of the ~50 MiB "large" image from a local registry: crisp's pull + unpack over the socket against
-/// skopeo's download alone, interleaved round by round; then the warm pull of an image already present.
+/// skopeo's download alone and the reference runtime's pull + unpack (a fresh instance each round, so nothing is
+/// cached), interleaved round by round; then the warm pull of an image already present.
 /// </summary>
-public sealed class PullSuite : IBenchSuite
+public sealed class PullSuite(BenchTargets targets) : IBenchSuite
 {
     private const int ColdRounds = 5;
     private const int WarmCalls = 50;
@@ -36,6 +37,7 @@ public sealed class PullSuite : IBenchSuite
 
             var crispTimes = new List<double>();
             var skopeoTimes = new List<double>();
+            var referenceTimes = new List<double>();
             string? leftoverNote = null;
             // Round 0 warms both sides up (JIT in crispd, page cache of the registry's storage) and is not counted.
             for (var round = 0; round <= ColdRounds; round++)
@@ -59,9 +61,18 @@ public sealed class PullSuite : IBenchSuite
                     ["copy", "--quiet", "--src-tls-verify=false", "--src-no-creds", "docker://" + reference, $"oci:{destination}:latest"], cancellationToken)));
                 Directory.Delete(destination, recursive: true);
 
+                double? referenceTime = null;
+                if (targets.Reference is { } launcher)
+                {
+                    await using var fresh = await step.RunAsync($"start {launcher.Label}", () => launcher.StartAsync(null, cancellationToken));
+                    referenceTime = await step.RunAsync($"PullImage (cold, {launcher.Label})", () => TimeAsync(() =>
+                        fresh.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken).ResponseAsync));
+                }
+
                 if (round == 0) continue;
                 crispTimes.Add(crisp);
                 skopeoTimes.Add(skopeo);
+                if (referenceTime is { } time) referenceTimes.Add(time);
             }
 
             var crispMedian = Stats.Median(crispTimes);
@@ -72,6 +83,18 @@ public sealed class PullSuite : IBenchSuite
                 Join("crisp pull+unpack vs skopeo download only; goal <= 1.00x", leftoverNote)));
             rows.Add(new(Name, "cold pull min / max", $"{Stats.Ms(crispTimes.Min())} / {Stats.Ms(crispTimes.Max())}",
                 $"{Stats.Ms(skopeoTimes.Min())} / {Stats.Ms(skopeoTimes.Max())}"));
+            if (referenceTimes.Count > 0)
+            {
+                var referenceMedian = Stats.Median(referenceTimes);
+                rows.Add(new(Name, $"cold pull + unpack / skopeo download alone (medians of {ColdRounds})",
+                    Stats.Ratio(crispMedian, skopeoMedian), $"{Stats.Ratio(referenceMedian, skopeoMedian)} {targets.Reference!.Label}",
+                    Note: $"{targets.Reference.Label} pull+unpack median {Stats.Ms(referenceMedian)}, fresh instance per round; goal <= 1.00x"));
+            }
+            else
+            {
+                rows.Add(new(Name, "cold pull + unpack / skopeo download alone", Stats.Ratio(crispMedian, skopeoMedian), "n/a",
+                    Note: $"reference: not available ({targets.ReferenceUnavailable})"));
+            }
 
             // The first pull fetches the image again; the next few warm the present-image path.
             await step.RunAsync("PullImage (warm-up)", () => Stats.TimeAsync(6, async () =>

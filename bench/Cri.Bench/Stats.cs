@@ -30,6 +30,8 @@ public static class Stats
         return samples;
     }
 
+    public static string MedianP90(IReadOnlyList<double> samples) => $"{Ms(Median(samples))} / {Ms(Percentile(samples, 0.9))}";
+
     public static string Ms(double value) => value.ToString("F2", CultureInfo.InvariantCulture) + " ms";
 
     public static string Ratio(double crisp, double reference) =>
@@ -42,6 +44,23 @@ public static class Stats
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         return 0;
+    }
+
+    /// <summary>
+    /// What the resident set consists of, from /proc/PID/smaps_rollup: anonymous memory (heap, stacks) and file
+    /// pages (the binary's code, mapped libraries), e.g. "anon 20.1 MiB + file 26.0 MiB".
+    /// </summary>
+    public static string RssBreakdown(int pid)
+    {
+        long rss = 0, anonymous = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 2) continue;
+            if (fields[0] == "Rss:") rss = long.Parse(fields[1], CultureInfo.InvariantCulture) * 1024;
+            else if (fields[0] == "Anonymous:") anonymous = long.Parse(fields[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        return $"anon {MiB(anonymous)} + file {MiB(rss - anonymous)}";
     }
 
     public static string MiB(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";

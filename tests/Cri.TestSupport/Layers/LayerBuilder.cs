@@ -82,8 +82,16 @@ public sealed class LayerBuilder
         Add(new Entry(TarEntryType.SymbolicLink, FileName(path), (UnixFileMode)0b111_111_111, uid ?? _defaultUid, gid ?? _defaultGid) { LinkName = target });
 
     /// <summary>A hard link at <paramref name="path"/> to <paramref name="target"/>, an earlier entry of the same layer.</summary>
-    public LayerBuilder AddHardLink(string path, string target) =>
-        Add(new Entry(TarEntryType.HardLink, FileName(path), FileMode, _defaultUid, _defaultGid) { LinkName = FileName(target) });
+    /// <remarks>
+    /// The header carries the target's mode and owner, as tar and Go's archive/tar write it: extractors such as
+    /// containerd's and Docker's apply a hard link's header to the shared inode, so a 0644 link would strip an
+    /// executable target's x bits.
+    /// </remarks>
+    public LayerBuilder AddHardLink(string path, string target)
+    {
+        var linked = _entries.LastOrDefault(e => e.Name == FileName(target));
+        return Add(new Entry(TarEntryType.HardLink, FileName(path), linked?.Mode ?? FileMode, linked?.Uid ?? _defaultUid, linked?.Gid ?? _defaultGid) { LinkName = FileName(target) });
+    }
 
     /// <summary>Deletes <paramref name="path"/> (file or directory) of lower layers: writes "dir/.wh.name".</summary>
     public LayerBuilder AddWhiteout(string path)
