@@ -137,7 +137,7 @@ public sealed class RuntimeHarness : IDisposable
 
     /// <summary>Entries left under the directories the lifecycle creates per sandbox and container.</summary>
     public IReadOnlyList<string> LeftoverEntries() =>
-        new[] { Layout.SandboxesRoot, Layout.SandboxesStateRoot, Layout.ContainersRoot, Layout.ContainersStateRoot, Layout.NamespacesDir }
+        new[] { Layout.SandboxesRoot, Layout.SandboxesStateRoot, Layout.ContainersRoot, Layout.ContainersStateRoot, Layout.NamespacesDir, Layout.ImageVolumesDir }
             .Where(Directory.Exists)
             .SelectMany(Directory.EnumerateFileSystemEntries)
             .ToList();
