@@ -103,7 +103,6 @@ public sealed partial class ImageManager : IImageManager, IDisposable
         _usage.Invalidate();
     }
 
-    /// <summary>Deletes blobs and snapshots no image or container needs (RemoveAsync does this itself).</summary>
     public Task CollectGarbageAsync() => Task.Run(() =>
     {
         _collector.Collect();

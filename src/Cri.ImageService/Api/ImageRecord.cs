@@ -79,6 +79,12 @@ public interface IImageManager
     /// </summary>
     void RegisterSnapshotUsage(Func<IReadOnlySet<string>> layerDirsInUse);
 
+    /// <summary>
+    /// Deletes blobs and snapshots no image or container needs. RemoveAsync does this itself; the runtime calls it when
+    /// the last user of a removed image's snapshots goes (a container or an image volume outliving RemoveImage).
+    /// </summary>
+    Task CollectGarbageAsync();
+
     /// <summary>Image metadata rows (or a whole database file) moved aside as unreadable; GC deletes nothing while any exist.</summary>
     IReadOnlyList<Metadata.QuarantinedRow> QuarantinedMetadata { get; }
 

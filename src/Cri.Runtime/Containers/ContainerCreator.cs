@@ -7,6 +7,7 @@ using Crisp.Runtime.Cgroups;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.ImageVolumes;
 using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Oci;
 using Crisp.Runtime.Rootfs;
@@ -16,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Crisp.Runtime.Containers;
 
 /// <summary>
-/// CreateContainer: overlay rootfs, OCI bundle, conmon + `runc create`. Any failure removes everything this call
+/// CreateContainer: overlay rootfs, image volumes, OCI bundle, conmon + `runc create`. Any failure removes everything this call
 /// made, so a failed create leaves no partial container behind.
 /// </summary>
 public sealed partial class ContainerCreator
@@ -36,6 +37,7 @@ public sealed partial class ContainerCreator
     private readonly AppArmorProfiles _appArmor;
     private readonly SelinuxLabels _selinux;
     private readonly CdiRegistry _cdi;
+    private readonly ImageVolumeManager _imageVolumes;
     private readonly bool _cdiEnabled;
     // Container names are reserved under this lock so two concurrent creates cannot both win.
     private readonly SemaphoreSlim _nameLock = new(1, 1);
@@ -55,8 +57,10 @@ public sealed partial class ContainerCreator
         SelinuxLabels selinux,
         RuntimeOptions options,
         CdiRegistry cdi,
+        ImageVolumeManager imageVolumes,
         ILogger<ContainerCreator> logger)
     {
+        _imageVolumes = imageVolumes;
         _appArmor = appArmor;
         _selinux = selinux;
         _cdi = cdi;
@@ -92,6 +96,7 @@ public sealed partial class ContainerCreator
         var handler = _handlers.Get(sandbox.RuntimeHandler);
         // Resolved before anything is made: an unknown device or a broken spec changes nothing.
         var cdiDevices = ResolveCdiDevices(config);
+        var imageVolumes = await _imageVolumes.ResolveAsync(config, sandbox, cancellationToken);
 
         var id = ObjectIds.New();
         var record = new ContainerRecord
@@ -106,6 +111,7 @@ public sealed partial class ContainerCreator
             ImageName = imageName,
             ImageRef = image.RepoDigests.FirstOrDefault() ?? image.Id,
             LayerDirs = image.LayerDirs.ToList(),
+            ImageVolumes = ImageVolumeManager.Uses(imageVolumes),
             Directory = Path.Combine(_layout.ContainersRoot, id),
             BundleDirectory = _layout.ContainerBundle(id),
             CgroupsPath = _cgroups.ContainerCgroupsPath(sandbox.CgroupParent, id),
@@ -134,7 +140,7 @@ public sealed partial class ContainerCreator
         {
             try
             {
-                await BuildAndCreateAsync(record, sandbox, image, handler, cdiDevices, cancellationToken);
+                await BuildAndCreateAsync(record, sandbox, image, handler, cdiDevices, imageVolumes, cancellationToken);
                 _events.Publish(record, ContainerEventType.ContainerCreatedEvent);
             }
             catch (Exception ex)
@@ -200,7 +206,8 @@ public sealed partial class ContainerCreator
 
     private async Task BuildAndCreateAsync(
         ContainerRecord record, SandboxRecord sandbox, ImageRecord image, IRuntimeHandler handler,
-        IReadOnlyList<CdiRegistry.ResolvedDevice> cdiDevices, CancellationToken cancellationToken)
+        IReadOnlyList<CdiRegistry.ResolvedDevice> cdiDevices, IReadOnlyList<ImageVolumeManager.Request> imageVolumes,
+        CancellationToken cancellationToken)
     {
         OwnedDirectory.Ensure(record.Directory);
         // The upper dir's mode is the container's "/": open, but only reachable through the overlay mount.
@@ -218,6 +225,7 @@ public sealed partial class ContainerCreator
             : null;
         if (idmap is not null) UserNamespaceAccess.OpenContainerDirectory(_layout, record.Directory, idmap.HostRootUid, idmap.HostRootGid);
         await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, idmap, cancellationToken);
+        var imageVolumeSources = await _imageVolumes.MountAsync(imageVolumes, cancellationToken);
 
         var context = new ContainerSpecContext(
             record.Id,
@@ -244,6 +252,7 @@ public sealed partial class ContainerCreator
             ResolveTargetPidNamespace = targetId => TargetPidNamespace(targetId, sandbox.Id),
             AllowedAnnotationPrefixes = _allowedAnnotations,
             IdmapBindSource = (source, mount, field) => IdmapBindSource(record, sandbox, source, mount, field),
+            ImageVolumeSource = mount => imageVolumeSources[mount],
         });
         foreach (var ignored in generated.IgnoredRequests) Log.RequestIgnored(_logger, record.Id, ignored);
         if (cdiDevices.Count > 0)

@@ -3,6 +3,7 @@ using Crisp.Runtime.Api;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.ImageVolumes;
 using Crisp.Runtime.Rootfs;
 using Crisp.Runtime.State;
 using Crisp.Runtime.Stats;
@@ -19,6 +20,7 @@ public sealed partial class ContainerTeardown(
     ContainerExits exits,
     ContainerEventPublisher events,
     CpuRateTracker cpuRates,
+    ImageVolumeManager imageVolumes,
     ILogger<ContainerTeardown> logger)
 {
     private const int SigKill = 9;
@@ -113,6 +115,7 @@ public sealed partial class ContainerTeardown(
             });
             removed = [.. destroyed];
             await store.DeleteContainersAsync(removed.Select(r => r.Id).ToList(), CancellationToken.None);
+            await imageVolumes.ReleaseAsync(removed);
             events.PublishAll(removed, ContainerEventType.ContainerDeletedEvent);
         }
         finally
@@ -167,7 +170,8 @@ public sealed partial class ContainerTeardown(
     }
 
     /// <summary>
-    /// Undoes everything create made: runtime state and conmon, overlay mount, directories, exit file, record.
+    /// Undoes everything create made: runtime state and conmon, overlay mount, directories, exit file, record, and its
+    /// share of image volumes.
     /// With <paramref name="strict"/> a failed step keeps the record (so a retry or recovery finishes the job)
     /// and the failure is reported; without it (rollback of a failed create) every step is attempted regardless.
     /// </summary>
@@ -175,6 +179,7 @@ public sealed partial class ContainerTeardown(
     {
         await UndoEffectsAsync(record, handler, strict, cancellationToken);
         await store.DeleteContainerAsync(record.Id, CancellationToken.None);
+        await imageVolumes.ReleaseAsync([record]);
     }
 
     private async Task UndoEffectsAsync(ContainerRecord record, IRuntimeHandler handler, bool strict, CancellationToken cancellationToken)

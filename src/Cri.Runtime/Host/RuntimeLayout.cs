@@ -20,9 +20,12 @@ public sealed record RuntimeLayout(string Root, string StateDir)
 
     public string NamespacesDir => Path.Combine(StateDir, "ns");
 
+    /// <summary>Shared read-only mounts of images used as volumes, one directory per image (volatile: gone at reboot).</summary>
+    public string ImageVolumesDir => Path.Combine(StateDir, "image-volumes");
+
     /// <summary>A container's bundle, which is also conmon's persist dir (pid files, "exit", "oom").</summary>
     public string ContainerBundle(string containerId) => Path.Combine(ContainersStateRoot, containerId);
 
     /// <summary>Every directory the lifecycle writes under; created (and tightened, if an older crispd made them 0755) at start.</summary>
-    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot, NamespacesDir];
+    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot, NamespacesDir, ImageVolumesDir];
 }

@@ -46,12 +46,13 @@ public static class ContainerConfigValidator
         {
             var mount = config.Mounts[i];
             var field = $"config.mounts[{i}]";
-            if (mount.Image is { } image && !string.IsNullOrEmpty(image.Image))
-                throw RuntimeException.InvalidField($"{field}.image", "image volumes are not supported yet");
             var destination = SpecPaths.RequireCleanAbsolute(mount.ContainerPath, $"{field}.container_path");
             if (destination == "/") throw RuntimeException.InvalidField($"{field}.container_path", "cannot mount over the container's root");
             if (!destinations.Add(destination)) throw RuntimeException.InvalidField($"{field}.container_path", $"duplicate mount point {destination}");
-            SpecPaths.RequireCleanAbsolute(mount.HostPath, $"{field}.host_path");
+            if (mount.Image is { Image.Length: > 0 }) ValidateImageVolume(mount, field);
+            else if (!string.IsNullOrEmpty(mount.ImageSubPath))
+                throw RuntimeException.InvalidField($"{field}.image_sub_path", "is only valid with image");
+            else SpecPaths.RequireCleanAbsolute(mount.HostPath, $"{field}.host_path");
             if (mount.RecursiveReadOnly && !mount.Readonly)
                 throw RuntimeException.InvalidField($"{field}.recursive_read_only", "recursive read-only requires readonly");
         }
@@ -72,6 +73,17 @@ public static class ContainerConfigValidator
 
         ValidateResources(config.Linux?.Resources, "config.linux.resources");
         ValidateSecurityContext(config.Linux?.SecurityContext);
+    }
+
+    /// <summary>An image volume is a private, read-only bind of the image's shared mount: nothing else can be asked of it.</summary>
+    private static void ValidateImageVolume(Mount mount, string field)
+    {
+        ImageVolumes.ImageSubPath.Validate(mount.ImageSubPath, $"{field}.image_sub_path");
+        if (mount.UidMappings.Count > 0 || mount.GidMappings.Count > 0)
+            throw RuntimeException.InvalidField(mount.UidMappings.Count > 0 ? $"{field}.uidMappings" : $"{field}.gidMappings",
+                "an image volume cannot be id-mapped");
+        if (mount.Propagation != MountPropagation.PropagationPrivate)
+            throw RuntimeException.InvalidField($"{field}.propagation", "an image volume is always private");
     }
 
     /// <summary>Resource values the kernel would reject or that cannot be meant; shared with UpdateContainerResources.</summary>

@@ -60,6 +60,12 @@ public sealed record ContainerSpecOptions
     /// </summary>
     public Func<string, Mount, string, string>? IdmapBindSource { get; init; }
 
+    /// <summary>
+    /// The host path an image volume (a Mount with <c>image</c> set) binds: the image's shared read-only mount or its
+    /// sub-path, prepared by the caller. Unset: image volumes are refused.
+    /// </summary>
+    public Func<Mount, string>? ImageVolumeSource { get; init; }
+
     /// <summary>Host /dev, enumerated for privileged containers.</summary>
     public string HostDevPath { get; init; } = "/dev";
 }

@@ -79,10 +79,9 @@ internal static class SpecMounts
 
     private static (OciMount Mount, string Propagation) BuildCriMount(Mount mount, string field, ContainerSpecOptions options)
     {
-        if (mount.Image is { } image && !string.IsNullOrEmpty(image.Image))
-            throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"{field}.image: image volumes are not supported yet");
+        if (mount.Image is { Image.Length: > 0 }) return (ImageVolumeMount(mount, field, options), "rprivate");
         if (!string.IsNullOrEmpty(mount.ImageSubPath))
-            throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"{field}.image_sub_path: image volumes are not supported yet");
+            throw RuntimeException.InvalidField($"{field}.image_sub_path", "is only valid with image");
         var idmapped = mount.UidMappings.Count > 0 || mount.GidMappings.Count > 0;
         if (idmapped && options.IdmapBindSource is null)
             throw RuntimeException.InvalidField(mount.UidMappings.Count > 0 ? $"{field}.uidMappings" : $"{field}.gidMappings",
@@ -149,6 +148,18 @@ internal static class SpecMounts
         }
 
         return (new OciMount { Destination = destination, Type = "bind", Source = source, Options = mountOptions }, propagation);
+    }
+
+    /// <summary>
+    /// An image volume: the prepared host path bound read-only, whatever readonly says (the image is shared by every
+    /// container that mounts it). host_path is ignored, as containerd does: the kubelet leaves it to the runtime.
+    /// </summary>
+    private static OciMount ImageVolumeMount(Mount mount, string field, ContainerSpecOptions options)
+    {
+        var destination = SpecPaths.RequireCleanAbsolute(mount.ContainerPath, $"{field}.container_path");
+        if (options.ImageVolumeSource is null)
+            throw RuntimeException.InvalidField($"{field}.image", "image volumes are not available to this container");
+        return new OciMount { Destination = destination, Type = "bind", Source = options.ImageVolumeSource(mount), Options = ["rbind", "rprivate", "ro"] };
     }
 
     private static int Depth(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries).Length;

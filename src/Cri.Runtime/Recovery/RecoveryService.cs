@@ -2,6 +2,7 @@ using Crisp.Interop;
 using Crisp.Runtime.Containers;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.ImageVolumes;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Network;
 using Crisp.Runtime.Rootfs;
@@ -27,6 +28,7 @@ public sealed partial class RecoveryService(
     ContainerTeardown containers,
     ContainerExits exits,
     SandboxService sandboxes,
+    ImageVolumeManager imageVolumes,
     ILogger<RecoveryService> logger)
 {
     public async Task RecoverAsync(CancellationToken cancellationToken)
@@ -56,6 +58,8 @@ public sealed partial class RecoveryService(
             }
         }
         await DetachOrphanedNetworksAsync(cancellationToken);
+        // Volumes stay mounted across a restart for the containers still using them; one a crash left unused goes.
+        await imageVolumes.ReconcileAsync();
         Log.RecoveryDone(logger, store.Sandboxes.Count, store.Containers.Count);
     }
 

@@ -11,6 +11,12 @@ public interface IRuntimeMounts
     Task MountRootfsAsync(
         IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct);
 
+    /// <summary>
+    /// Mounts an image's layers alone, read-only, at <paramref name="target"/> (an image volume shared by the
+    /// containers that mount that image). <paramref name="emptyDir"/> pads an image of fewer than two layers.
+    /// </summary>
+    Task MountImageVolumeAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct);
+
     /// <summary>Unmounts a container rootfs; not mounted is success.</summary>
     Task UnmountRootfsAsync(string target, CancellationToken ct);
 

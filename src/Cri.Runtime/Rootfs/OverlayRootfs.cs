@@ -37,15 +37,7 @@ public static class OverlayRootfs
             OwnedDirectory.Ensure(empty, FileModes.SharedDirectory);
             lowers.Add(empty);
         }
-        foreach (var l in lowers)
-        {
-            if (l.Contains(':') || l.Contains(','))
-                throw new RuntimeException(RuntimeErrorKind.Internal, $"layer path {l} contains ':' or ',' which overlayfs cannot take");
-            if (!Directory.Exists(l))
-                throw new RuntimeException(RuntimeErrorKind.NotFound, $"image layer directory {l} does not exist");
-        }
-        if (MountPoints.IsMountPoint(target))
-            throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
+        RequireMountable(lowers, target);
 
         var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "idmapped-layers");
         try
@@ -71,6 +63,46 @@ public static class OverlayRootfs
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// An image's filesystem alone, read-only (an image volume): overlayfs of its layers with no upper dir, mounted
+    /// "ro". overlayfs needs two lower dirs when there is no upper one, so a one-layer (or empty) image is stacked on
+    /// <paramref name="emptyDir"/>.
+    /// </summary>
+    public static Task MountReadOnlyAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        OwnedDirectory.Ensure(target);
+        var lowers = lowerDirsLowestFirst.Reverse().ToList();
+        if (lowers.Count < 2)
+        {
+            OwnedDirectory.Ensure(emptyDir, FileModes.SharedDirectory);
+            lowers.Add(emptyDir);
+        }
+        RequireMountable(lowers, target);
+        try
+        {
+            MountWithFsConfig(lowers, null, null, target);
+        }
+        catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+        {
+            MountClassic(lowers, null, null, target, e);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void RequireMountable(List<string> lowersTopFirst, string target)
+    {
+        foreach (var l in lowersTopFirst)
+        {
+            if (l.Contains(':') || l.Contains(','))
+                throw new RuntimeException(RuntimeErrorKind.Internal, $"layer path {l} contains ':' or ',' which overlayfs cannot take");
+            if (!Directory.Exists(l))
+                throw new RuntimeException(RuntimeErrorKind.NotFound, $"image layer directory {l} does not exist");
+        }
+        if (MountPoints.IsMountPoint(target))
+            throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
+    }
+
     private static List<string> IdmapLayers(List<string> lowersTopFirst, string idmappedDir, RootfsIdmap idmap)
     {
         OwnedDirectory.Ensure(idmappedDir);
@@ -94,24 +126,34 @@ public static class OverlayRootfs
         Directory.Delete(idmappedDir, recursive: true);
     }
 
-    private static void MountWithFsConfig(List<string> lowersTopFirst, string upper, string work, string target)
+    /// <summary>Without <paramref name="upper"/> (and <paramref name="work"/>) the overlay is read-only.</summary>
+    private static void MountWithFsConfig(List<string> lowersTopFirst, string? upper, string? work, string target)
     {
         var options = new List<KeyValuePair<string, string?>>();
         foreach (var l in lowersTopFirst) options.Add(new("lowerdir+", l));
-        options.Add(new("upperdir", upper));
-        options.Add(new("workdir", work));
+        if (upper is null)
+        {
+            options.Add(new("ro", null));
+        }
+        else
+        {
+            options.Add(new("upperdir", upper));
+            options.Add(new("workdir", work));
+        }
         // Matches containerd: no index / redirect_dir games that tie the upper dir to these exact lowers.
         options.Add(new("index", "off"));
         Libc.MountWithFsConfig("overlay", "overlay", options, target);
     }
 
-    private static void MountClassic(List<string> lowersTopFirst, string upper, string work, string target, Exception why)
+    private static void MountClassic(List<string> lowersTopFirst, string? upper, string? work, string target, Exception why)
     {
-        var data = $"lowerdir={string.Join(':', lowersTopFirst)},upperdir={upper},workdir={work},index=off";
+        var data = upper is null
+            ? $"lowerdir={string.Join(':', lowersTopFirst)},index=off"
+            : $"lowerdir={string.Join(':', lowersTopFirst)},upperdir={upper},workdir={work},index=off";
         if (data.Length > PageLimit)
             throw new RuntimeException(RuntimeErrorKind.Internal,
                 $"overlay options for {target} are {data.Length} bytes, more than mount(2) takes, and this kernel lacks fsconfig lowerdir+ ({why.Message})");
-        Libc.Mount("overlay", target, "overlay", 0, data);
+        Libc.Mount("overlay", target, "overlay", upper is null ? Libc.MS_RDONLY : 0, data);
     }
 
     /// <summary>Unmounts the rootfs (lazily, so a lingering process cannot block removal); not mounted is fine.</summary>

@@ -41,6 +41,11 @@ public sealed class ContainerRecord
     /// <summary>A repo digest of the image when known, else the id (ContainerStatus.image_ref).</summary>
     public required string ImageRef { get; init; }
     public List<string> LayerDirs { get; set; } = [];
+    /// <summary>
+    /// Images mounted as volumes (Mount.image), one entry per image: saved before the shared mount is made, so the
+    /// records are the reference count that removal and recovery read, and their layers stay safe from image GC.
+    /// </summary>
+    public List<ImageVolumeUse> ImageVolumes { get; set; } = [];
     /// <summary>Persistent dir: upper/, work/, rootfs/.</summary>
     public required string Directory { get; init; }
     /// <summary>Volatile dir: OCI bundle (config.json), exit and conmon files.</summary>
@@ -84,3 +89,6 @@ public sealed class ContainerRecord
         _ => ContainerState.ContainerUnknown,
     };
 }
+
+/// <summary>An image a container mounts as a volume: its id and the layer snapshots the shared mount is made of.</summary>
+public sealed record ImageVolumeUse(string ImageId, IReadOnlyList<string> LayerDirs);

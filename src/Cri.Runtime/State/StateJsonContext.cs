@@ -11,4 +11,5 @@ namespace Crisp.Runtime.State;
 [JsonSerializable(typeof(SandboxRecord))]
 [JsonSerializable(typeof(ContainerRecord))]
 [JsonSerializable(typeof(ResolvedUser))]
+[JsonSerializable(typeof(ImageVolumeUse))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;

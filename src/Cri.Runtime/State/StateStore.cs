@@ -70,7 +70,7 @@ public sealed partial class StateStore : IStateStore, IDisposable
             throw new InvalidOperationException(
                 $"the runtime state database has {quarantined.Count} quarantined entr{(quarantined.Count == 1 ? "y" : "ies")} " +
                 $"({string.Join(", ", quarantined.Take(3).Select(q => $"{q.Source} {q.Id}"))}); the containers they describe may use any snapshot");
-        return _containers.Values.SelectMany(c => c.LayerDirs).ToHashSet(StringComparer.Ordinal);
+        return _containers.Values.SelectMany(c => c.LayerDirs.Concat(c.ImageVolumes.SelectMany(v => v.LayerDirs))).ToHashSet(StringComparer.Ordinal);
     }
 
     public IReadOnlyList<SandboxRecord> Sandboxes => _sandboxes.Values.ToArray();

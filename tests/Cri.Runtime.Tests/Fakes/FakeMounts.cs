@@ -24,6 +24,19 @@ public sealed class FakeMounts : IRuntimeMounts
         return Task.CompletedTask;
     }
 
+    /// <summary>How many times an image volume was mounted (a shared one must be mounted once).</summary>
+    public int ImageVolumeMounts => Volatile.Read(ref _imageVolumeMounts);
+    private int _imageVolumeMounts;
+
+    public Task MountImageVolumeAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct)
+    {
+        if (_mounted.ContainsKey(Full(target))) throw new IOException($"{target} is already a mount point");
+        Directory.CreateDirectory(target);
+        _mounted[Full(target)] = 0;
+        Interlocked.Increment(ref _imageVolumeMounts);
+        return Task.CompletedTask;
+    }
+
     public void MountIdmapped(string source, string target, string userNamespacePath)
     {
         Directory.CreateDirectory(target);

@@ -4,6 +4,7 @@ using Crisp.Runtime.Containers;
 using Crisp.Runtime.Events;
 using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.ImageVolumes;
 using Crisp.Runtime.Lsm;
 using Crisp.Runtime.Monitor;
 using Crisp.Runtime.Recovery;
@@ -50,14 +51,16 @@ public sealed class RuntimeHarness : IDisposable
         Watcher = new ExitWatcher(Layout.ExitDir, NullLogger<ExitWatcher>.Instance, Layout.ContainerBundle);
         var events = Events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
         Exits = new ContainerExits(Store, locks, Watcher, Cgroups, handlers, events, NullLogger<ContainerExits>.Instance);
-        Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, NullLogger<ContainerTeardown>.Instance);
+        ImageVolumes = new ImageVolumeManager(Layout, Store, Mounts, Images, NullLogger<ImageVolumeManager>.Instance);
+        Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, ImageVolumes, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
             new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,
             new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir },
-            new Crisp.Runtime.Cdi.CdiRegistry([CdiDir], NullLogger<Crisp.Runtime.Cdi.CdiRegistry>.Instance), NullLogger<ContainerCreator>.Instance);
+            new Crisp.Runtime.Cdi.CdiRegistry([CdiDir], NullLogger<Crisp.Runtime.Cdi.CdiRegistry>.Instance), ImageVolumes,
+            NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
         Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, events, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
-        Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, NullLogger<RecoveryService>.Instance);
+        Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, ImageVolumes, NullLogger<RecoveryService>.Instance);
         // A kill is reported as conmon would: the exit reaches the exit handling of whichever crispd is running.
         Handler.Exited = (id, code) => Exits.MarkExitedAsync(id, code, DateTimeOffset.UtcNow, oomKilled: false);
     }
@@ -79,6 +82,7 @@ public sealed class RuntimeHarness : IDisposable
     public ExitWatcher Watcher { get; }
     public ContainerExits Exits { get; }
     public ContainerTeardown Teardown { get; }
+    public ImageVolumeManager ImageVolumes { get; }
     public ContainerEventPublisher Events { get; }
     public ContainerCreator Creator { get; }
     public ContainerService Containers { get; }
@@ -133,7 +137,7 @@ public sealed class RuntimeHarness : IDisposable
 
     /// <summary>Entries left under the directories the lifecycle creates per sandbox and container.</summary>
     public IReadOnlyList<string> LeftoverEntries() =>
-        new[] { Layout.SandboxesRoot, Layout.SandboxesStateRoot, Layout.ContainersRoot, Layout.ContainersStateRoot, Layout.NamespacesDir }
+        new[] { Layout.SandboxesRoot, Layout.SandboxesStateRoot, Layout.ContainersRoot, Layout.ContainersStateRoot, Layout.NamespacesDir, Layout.ImageVolumesDir }
             .Where(Directory.Exists)
             .SelectMany(Directory.EnumerateFileSystemEntries)
             .ToList();

@@ -73,9 +73,38 @@ public sealed class ContainerConfigValidatorTests
         config.Mounts.Add(new Mount { ContainerPath = "/d/", HostPath = "/b" });
         Assert.StartsWith("config.mounts[1].container_path:", Reject(config));
 
+    }
+
+    [Fact]
+    public void ImageVolumesNeedNoHostPathButARelativeSubPathInsideTheImage()
+    {
+        var config = SpecFixture.Config();
+        config.Mounts.Add(new Mount { ContainerPath = "/img", Image = new ImageSpec { Image = "x" }, ImageSubPath = "usr/share" });
+        ContainerConfigValidator.Validate(config, LogDir);
+
+        foreach (var subPath in new[] { "../etc", "a/../../b", "/etc", "a/..", "a\0b" })
+        {
+            config = SpecFixture.Config();
+            config.Mounts.Add(new Mount { ContainerPath = "/img", Image = new ImageSpec { Image = "x" }, ImageSubPath = subPath });
+            Assert.StartsWith("config.mounts[0].image_sub_path:", Reject(config));
+        }
+
         config = SpecFixture.Config();
-        config.Mounts.Add(new Mount { ContainerPath = "/img", Image = new ImageSpec { Image = "x" } });
-        Assert.StartsWith("config.mounts[0].image:", Reject(config));
+        config.Mounts.Add(new Mount { ContainerPath = "/img", HostPath = "/data", ImageSubPath = "usr" });
+        Assert.StartsWith("config.mounts[0].image_sub_path:", Reject(config));
+
+        config = SpecFixture.Config();
+        config.Mounts.Add(new Mount
+        {
+            ContainerPath = "/img",
+            Image = new ImageSpec { Image = "x" },
+            UidMappings = { new IDMapping { ContainerId = 0, HostId = 65536, Length = 65536 } },
+        });
+        Assert.StartsWith("config.mounts[0].uidMappings:", Reject(config));
+
+        config = SpecFixture.Config();
+        config.Mounts.Add(new Mount { ContainerPath = "/img", Image = new ImageSpec { Image = "x" }, Propagation = MountPropagation.PropagationBidirectional });
+        Assert.StartsWith("config.mounts[0].propagation:", Reject(config));
     }
 
     [Theory]

@@ -297,6 +297,19 @@ public sealed class ContainerSpecGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void AnImageVolumeIsAReadOnlyBindOfItsPreparedSourceWhateverReadonlySays()
+    {
+        var config = SpecFixture.Config();
+        var volume = new Mount { ContainerPath = "/img", Image = new ImageSpec { Image = "example.test/data:1" }, Readonly = false };
+        config.Mounts.Add(volume);
+        var source = Path.Combine(fixture.Root, "image-volume");
+        var spec = Generate(config, options: Options() with { ImageVolumeSource = m => ReferenceEquals(m, volume) ? source : throw new InvalidOperationException() });
+        var mount = Assert.Single(spec.Mounts!, m => m.Destination == "/img");
+        Assert.Equal(("bind", source), (mount.Type, mount.Source));
+        Assert.Equal(["rbind", "rprivate", "ro"], mount.Options);
+    }
+
+    [Fact]
     public void OomScoreAdjIsClampedToWhatTheHostAllows()
     {
         var config = SpecFixture.Config();

@@ -138,4 +138,20 @@ public sealed class StateStoreTests : IDisposable
         cmd.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await cmd.ExecuteScalarAsync());
     }
+
+    [Fact]
+    public async Task Image_volume_layers_count_as_in_use_and_survive_a_reopen()
+    {
+        using (var store = Open())
+        {
+            await store.SaveAsync(Sandbox("s1"), CancellationToken.None);
+            var container = Container("c1", "s1");
+            container.ImageVolumes = [new ImageVolumeUse("sha256:def", ["/v1", "/v2"])];
+            await store.SaveAsync(container, CancellationToken.None);
+        }
+        using var reopened = Open();
+        var use = Assert.Single(reopened.FindContainer("c1")!.ImageVolumes);
+        Assert.Equal("sha256:def", use.ImageId);
+        Assert.Equal(["/l1", "/l2", "/v1", "/v2"], reopened.LayerDirsInUse().Order(StringComparer.Ordinal));
+    }
 }
