@@ -56,13 +56,13 @@ public sealed class PodContainersTests(ClusterFixture cluster)
 
         // The kubelet removes a deleted pod's exited containers and sandbox in its next garbage collection (every minute).
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        IReadOnlyList<string> left;
-        do
+        var left = await NodeContainers.LeftForPodAsync(cluster.Client, cluster.Pods.NodeName, uid);
+        while (left.Count > 0 && DateTime.UtcNow < deadline)
         {
-            left = await NodeContainers.LeftForPodAsync(cluster.Client, cluster.Pods.NodeName, uid);
-            if (left.Count == 0) return;
             await Task.Delay(TimeSpan.FromSeconds(5));
-        } while (DateTime.UtcNow < deadline);
-        Assert.Fail($"3 minutes after pod {pod.Metadata.Name} ({uid}) was deleted, {cluster.Pods.NodeName} still has:\n{string.Join('\n', left)}");
+            left = await NodeContainers.LeftForPodAsync(cluster.Client, cluster.Pods.NodeName, uid);
+        }
+        Assert.True(left.Count == 0,
+            $"3 minutes after pod {pod.Metadata.Name} ({uid}) was deleted, {cluster.Pods.NodeName} still has:\n{string.Join('\n', left)}");
     }
 }
