@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
 
@@ -16,7 +15,7 @@ public sealed class ContainerdTarget : CriTarget
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _directory;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessTranscript _transcript = new();
     private readonly string _label;
     private Process? _process;
     private CriClient? _client;
@@ -97,29 +96,13 @@ public sealed class ContainerdTarget : CriTarget
 
     private async Task StartProcessAsync()
     {
-        var info = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var info = new ProcessStartInfo(Binary);
         info.ArgumentList.Add("--config");
         info.ArgumentList.Add(ConfigPath);
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = _transcript.Start(info);
         _process = process;
         _client = new CriClient(SocketPath);
-        await ServingProbe.WaitAsync("containerd", SocketPath, () => Client, () => process.HasExited, Output, StartTimeout);
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output) _output.AppendLine(line);
-    }
-
-    private string Output()
-    {
-        lock (_output) return _output.ToString();
+        await ServingProbe.WaitAsync("containerd", SocketPath, () => Client, () => process.HasExited, () => _transcript.Text, StartTimeout);
     }
 
     public override async Task KillAsync()

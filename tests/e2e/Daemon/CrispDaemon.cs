@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Crisp.Cri.V1;
 using Crisp.E2E.Fixtures;
 
@@ -13,7 +12,7 @@ namespace Crisp.E2E.Daemon;
 public sealed class CrispDaemon : IAsyncDisposable
 {
     private readonly DaemonOptions _options;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessTranscript _transcript = new();
     private Process? _process;
     private CriClient? _client;
 
@@ -38,7 +37,7 @@ public sealed class CrispDaemon : IAsyncDisposable
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Everything crispd printed so far (stdout and stderr), for assertions and failure messages.</summary>
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output => _transcript.Text;
 
     private CrispDaemon(DaemonOptions options)
     {
@@ -113,32 +112,15 @@ public sealed class CrispDaemon : IAsyncDisposable
     private async Task StartProcessAsync()
     {
         var commandLine = _options.CommandLine ?? [DaemonBinary.Path, "--config", ConfigPath];
-        var info = new ProcessStartInfo(commandLine[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
+        var info = new ProcessStartInfo(commandLine[0]);
         foreach (var argument in commandLine.Skip(1)) info.ArgumentList.Add(argument);
         foreach (var flag in _options.Flags) info.ArgumentList.Add(flag);
         foreach (var (name, value) in _options.Environment) info.Environment[name] = value;
 
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        _process = _transcript.Start(info);
         _client = new CriClient(SocketPath);
 
         if (_options.WaitUntilServing) await WaitUntilServingAsync(TimeSpan.FromSeconds(60));
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output) _output.AppendLine(line);
     }
 
     /// <summary>Waits until Version answers on the socket; fails with crispd's output when it exits first.</summary>
