@@ -146,6 +146,19 @@ public sealed partial class ImageVolumeManager(
         return Path.Combine(layout.ImageVolumesDir, name);
     }
 
+    /// <summary>
+    /// The image whose volume mount <paramref name="source"/> (a bind source in a container's spec) lies in, or null
+    /// when it is not one: how a container rebuilt from its bundle gets its image volume list back.
+    /// </summary>
+    public static string? ImageIdOfSource(RuntimeLayout layout, string source)
+    {
+        var relative = Path.GetRelativePath(layout.ImageVolumesDir, Path.GetFullPath(source));
+        var parts = relative.Split('/');
+        return parts.Length >= 2 && parts[0] is not (".." or ".") && parts[1] == "rootfs"
+            ? ImageIdOf(parts[0])
+            : null;
+    }
+
     private static string ImageIdOf(string directoryName)
     {
         var dash = directoryName.IndexOf('-', StringComparison.Ordinal);

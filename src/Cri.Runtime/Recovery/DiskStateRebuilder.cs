@@ -8,6 +8,7 @@ using Crisp.Runtime.Handlers;
 using Crisp.Runtime.Namespaces;
 using Crisp.Runtime.Oci;
 using Crisp.Runtime.Host;
+using Crisp.Runtime.ImageVolumes;
 using Crisp.Runtime.Rootfs;
 using Crisp.Runtime.State;
 using Microsoft.Extensions.Logging;
@@ -104,6 +105,7 @@ public sealed partial class DiskStateRebuilder(
         config.Labels["io.kubernetes.pod.namespace"] = Annotation(annotations, SpecAnnotations.SandboxNamespace);
         config.Labels["io.kubernetes.pod.uid"] = Annotation(annotations, SpecAnnotations.SandboxUid);
 
+        var imageVolumes = await ImageVolumesOfAsync(spec, cancellationToken);
         var pid = ConmonFiles.ReadContainerPid(bundle) ?? 0;
         var record = new ContainerRecord
         {
@@ -121,6 +123,7 @@ public sealed partial class DiskStateRebuilder(
             ImageName = imageName,
             ImageRef = image is null ? imageName : image.RepoDigests.FirstOrDefault() ?? image.Id,
             LayerDirs = image?.LayerDirs.ToList() ?? [],
+            ImageVolumes = imageVolumes,
             Directory = Path.Combine(options.Root, "containers", id),
             BundleDirectory = bundle,
             CgroupsPath = spec["linux"]?["cgroupsPath"]?.GetValue<string>() ?? "",
@@ -129,6 +132,27 @@ public sealed partial class DiskStateRebuilder(
         record.RootfsMounted = mounts.IsMountPoint(record.RootfsPath);
         LogRecovered(id, name, sandboxId);
         return (record, annotations);
+    }
+
+    /// <summary>
+    /// The images the spec binds as volumes (sources in the shared image volume mounts), so the rebuilt record keeps
+    /// their mount at start and their layers out of image GC, as the lost record did. An image whose record is gone
+    /// too keeps its mount only: its layers are unknown.
+    /// </summary>
+    private async Task<List<ImageVolumeUse>> ImageVolumesOfAsync(JsonObject spec, CancellationToken cancellationToken)
+    {
+        var layout = RuntimeLayout.From(options);
+        var imageIds = (spec["mounts"] as JsonArray ?? [])
+            .Select(m => m?["source"] is JsonValue v && v.TryGetValue<string>(out var source) ? ImageVolumeManager.ImageIdOfSource(layout, source) : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal);
+        var uses = new List<ImageVolumeUse>();
+        foreach (var imageId in imageIds)
+        {
+            var image = await images.FindAsync(imageId, cancellationToken);
+            uses.Add(new ImageVolumeUse(imageId, image?.LayerDirs.ToList() ?? []));
+        }
+        return uses;
     }
 
     private SandboxRecord BuildSandbox(string sandboxId, List<(ContainerRecord Record, JsonObject Annotations)> members)

@@ -135,6 +135,12 @@ public sealed class RuntimeHarness : IDisposable
     public void WriteExitFile(string containerId, int exitCode) =>
         File.WriteAllText(Path.Combine(Layout.ExitDir, containerId), exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>What rebuilds this runtime's records from its bundles into <paramref name="emptied"/>, as after a lost database.</summary>
+    public DiskStateRebuilder RebuilderInto(IStateStore emptied) =>
+        new(emptied, new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir }, Images,
+            new Crisp.Runtime.Namespaces.PodNamespaces(Layout.NamespacesDir, NullLogger<Crisp.Runtime.Namespaces.PodNamespaces>.Instance),
+            Mounts, NullLogger<DiskStateRebuilder>.Instance);
+
     /// <summary>Entries left under the directories the lifecycle creates per sandbox and container.</summary>
     public IReadOnlyList<string> LeftoverEntries() =>
         new[] { Layout.SandboxesRoot, Layout.SandboxesStateRoot, Layout.ContainersRoot, Layout.ContainersStateRoot, Layout.NamespacesDir, Layout.ImageVolumesDir }

@@ -151,4 +151,29 @@ public sealed class ImageVolumeManagerTests : IDisposable
         await restarted.Teardown.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = another }, CancellationToken.None);
         Assert.DoesNotContain(VolumeMountPoint, restarted.Mounts.Mounted);
     }
+
+    [Fact]
+    public async Task A_container_rebuilt_from_its_bundle_after_the_database_was_lost_gets_its_image_volumes_back()
+    {
+        var pod = await _runtime.RunPodAsync();
+        var container = await CreateWithVolumeAsync(pod, "a");
+        _runtime.WriteExitFile(container, 0);
+
+        var emptied = new InMemoryStateStore();
+        await _runtime.RebuilderInto(emptied).RebuildAsync(CancellationToken.None);
+
+        var volume = Assert.Single(emptied.FindContainer(container)!.ImageVolumes);
+        Assert.Equal(_runtime.Images.VolumeImage.Id, volume.ImageId);
+        Assert.Equal(_runtime.Images.VolumeImage.LayerDirs, volume.LayerDirs);
+    }
+
+    [Theory]
+    [InlineData("sha256-abc/rootfs", "sha256:abc")]
+    [InlineData("sha256-abc/rootfs/etc/conf", "sha256:abc")]
+    [InlineData("sha256-abc/empty", null)]
+    [InlineData("sha256-abc", null)]
+    [InlineData("../containers/x/rootfs", null)]
+    public void A_bind_source_names_the_image_whose_volume_it_lies_in(string relativeSource, string? imageId) =>
+        Assert.Equal(imageId, Crisp.Runtime.ImageVolumes.ImageVolumeManager.ImageIdOfSource(
+            _runtime.Layout, Path.Combine(_runtime.Layout.ImageVolumesDir, relativeSource)));
 }

@@ -223,11 +223,7 @@ public sealed class SelinuxLevelRebuildTests : IDisposable
         Assert.Matches(@"^s0:c\d+,c\d+$", level);
 
         var emptied = new InMemoryStateStore();
-        var rebuilder = new Crisp.Runtime.Recovery.DiskStateRebuilder(
-            emptied, new RuntimeOptions { Root = _runtime.Layout.Root, StateDir = _runtime.Layout.StateDir }, _runtime.Images,
-            new Crisp.Runtime.Namespaces.PodNamespaces(_runtime.Layout.NamespacesDir, Microsoft.Extensions.Logging.Abstractions.NullLogger<Crisp.Runtime.Namespaces.PodNamespaces>.Instance),
-            _runtime.Mounts, Microsoft.Extensions.Logging.Abstractions.NullLogger<Crisp.Runtime.Recovery.DiskStateRebuilder>.Instance);
-        await rebuilder.RebuildAsync(CancellationToken.None);
+        await _runtime.RebuilderInto(emptied).RebuildAsync(CancellationToken.None);
         Assert.Equal(level, emptied.FindSandbox(pod)!.SelinuxLevel);
     }
 }
