@@ -225,7 +225,7 @@ public sealed partial class ContainerCreator
             : null;
         if (idmap is not null) UserNamespaceAccess.OpenContainerDirectory(_layout, record.Directory, idmap.HostRootUid, idmap.HostRootGid);
         await _mounts.MountRootfsAsync(image.LayerDirs, record.UpperPath, record.WorkPath, record.RootfsPath, idmap, cancellationToken);
-        var imageVolumeSources = await _imageVolumes.MountAsync(imageVolumes, cancellationToken);
+        var imageVolumeSources = await _imageVolumes.MountAsync(imageVolumes, sandbox, cancellationToken);
 
         var context = new ContainerSpecContext(
             record.Id,

@@ -17,6 +17,10 @@ namespace Crisp.Runtime.ImageVolumes;
 /// no record lists its image any more, checked under the image's lock after a removal and at start for whatever a
 /// crash left. The same lists keep the layers safe from image GC (StateStore.LayerDirsInUse), so RemoveImage of an
 /// image in use succeeds and its snapshots go when the last user does.
+/// A pod with its own user namespace cannot share that mount (an overlay mount refuses MOUNT_ATTR_IDMAP on this kernel
+/// line, so no idmapped clone of it can be made): it gets its own, at
+/// state_dir/sandboxes/&lt;pod&gt;/image-volumes/&lt;image id&gt;/rootfs, an overlay of idmapped layers as its rootfs is,
+/// mounted for the pod's first container naming the image and gone with the pod's last one.
 /// </summary>
 public sealed partial class ImageVolumeManager(
     RuntimeLayout layout, IStateStore store, IRuntimeMounts mounts, IImageManager images, ILogger<ImageVolumeManager> logger)
@@ -38,10 +42,6 @@ public sealed partial class ImageVolumeManager(
             var mount = config.Mounts[i];
             if (mount.Image is not { Image.Length: > 0 } spec) continue;
             var field = $"config.mounts[{i}].image";
-            // The shared mount cannot be id-mapped per pod (an overlay mount refuses MOUNT_ATTR_IDMAP on this kernel).
-            if (sandbox.UserNamespaceMappings is not null)
-                throw RuntimeException.InvalidField(field,
-                    "image volumes are not supported in a pod with its own user namespace (userns_options mode POD)");
             var image = await images.FindAsync(spec.Image, cancellationToken)
                 ?? throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
                     $"{field}.image: image \"{spec.Image}\" is not present on the node; pull it first");
@@ -61,27 +61,31 @@ public sealed partial class ImageVolumeManager(
     /// answers the host path each mount binds: the image root or its sub-path. The caller has saved the record
     /// naming these images first.
     /// </summary>
-    public async Task<IReadOnlyDictionary<Mount, string>> MountAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Mount, string>> MountAsync(
+        IReadOnlyList<Request> requests, SandboxRecord sandbox, CancellationToken cancellationToken)
     {
         var sources = new Dictionary<Mount, string>(ReferenceEqualityComparer.Instance);
+        var podUserNamespace = sandbox.UserNamespaceMappings is not null ? sandbox.UserNamespacePath : null;
         foreach (var request in requests)
         {
-            var root = await EnsureMountedAsync(request.Image, cancellationToken);
+            var root = podUserNamespace is null
+                ? await EnsureMountedAsync(request.Image, VolumeDirectory(request.Image.Id), null, cancellationToken)
+                : await EnsureMountedAsync(request.Image, PodVolumeDirectory(sandbox.Id, request.Image.Id), podUserNamespace, cancellationToken);
             sources[request.Mount] = ImageSubPath.Resolve(root, request.Mount.ImageSubPath, $"{request.Field}.image_sub_path", request.ImageName);
         }
         return sources;
     }
 
-    private async Task<string> EnsureMountedAsync(ImageRecord image, CancellationToken cancellationToken)
+    private async Task<string> EnsureMountedAsync(
+        ImageRecord image, string directory, string? userNamespacePath, CancellationToken cancellationToken)
     {
-        var directory = VolumeDirectory(image.Id);
         var target = Path.Combine(directory, "rootfs");
-        using (await _locks.AcquireAsync(image.Id, cancellationToken))
+        using (await _locks.AcquireAsync(directory, cancellationToken))
         {
             if (mounts.IsMountPoint(target)) return target;
-            OwnedDirectory.Ensure(layout.ImageVolumesDir);
+            OwnedDirectory.Ensure(Path.GetDirectoryName(directory)!);
             OwnedDirectory.Ensure(directory);
-            await mounts.MountImageVolumeAsync(image.LayerDirs, Path.Combine(directory, "empty"), target, cancellationToken);
+            await mounts.MountImageVolumeAsync(image.LayerDirs, Path.Combine(directory, "empty"), target, userNamespacePath, cancellationToken);
             Log.Mounted(logger, image.Id, target, image.LayerDirs.Count);
             return target;
         }
@@ -95,7 +99,11 @@ public sealed partial class ImageVolumeManager(
     public async Task ReleaseAsync(IReadOnlyCollection<ContainerRecord> removed)
     {
         var volumeImages = removed.SelectMany(r => r.ImageVolumes).Select(v => v.ImageId).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var imageId in volumeImages) await UnmountIfUnusedAsync(imageId);
+        foreach (var imageId in volumeImages) await UnmountIfUnusedAsync(imageId, null);
+        foreach (var (sandboxId, imageId) in removed.SelectMany(r => r.ImageVolumes.Select(v => (r.SandboxId, v.ImageId))).Distinct())
+        {
+            if (Directory.Exists(PodVolumeDirectory(sandboxId, imageId))) await UnmountIfUnusedAsync(imageId, sandboxId);
+        }
 
         foreach (var imageId in removed.Select(r => r.ImageId).Concat(volumeImages).Distinct(StringComparer.Ordinal))
         {
@@ -115,18 +123,29 @@ public sealed partial class ImageVolumeManager(
     /// <summary>At start, after recovery: unmounts and removes every image volume no container record names.</summary>
     public async Task ReconcileAsync()
     {
-        if (!Directory.Exists(layout.ImageVolumesDir)) return;
-        foreach (var directory in Directory.GetDirectories(layout.ImageVolumesDir))
-            await UnmountIfUnusedAsync(ImageIdOf(Path.GetFileName(directory)));
+        if (Directory.Exists(layout.ImageVolumesDir))
+        {
+            foreach (var directory in Directory.GetDirectories(layout.ImageVolumesDir))
+                await UnmountIfUnusedAsync(ImageIdOf(Path.GetFileName(directory)), null);
+        }
+        if (!Directory.Exists(layout.SandboxesStateRoot)) return;
+        foreach (var podVolumes in Directory.GetDirectories(layout.SandboxesStateRoot).Select(d => Path.Combine(d, PodVolumesDirName)).Where(Directory.Exists))
+        {
+            var sandboxId = Path.GetFileName(Path.GetDirectoryName(podVolumes)!);
+            foreach (var directory in Directory.GetDirectories(podVolumes))
+                await UnmountIfUnusedAsync(ImageIdOf(Path.GetFileName(directory)), sandboxId);
+        }
     }
 
-    private async Task UnmountIfUnusedAsync(string imageId)
+    /// <summary>Unmounts the image's shared volume (<paramref name="sandboxId"/> null) or that pod's own, unless a container still names it.</summary>
+    private async Task UnmountIfUnusedAsync(string imageId, string? sandboxId)
     {
-        using (await _locks.AcquireAsync(imageId, CancellationToken.None))
+        var directory = sandboxId is null ? VolumeDirectory(imageId) : PodVolumeDirectory(sandboxId, imageId);
+        using (await _locks.AcquireAsync(directory, CancellationToken.None))
         {
-            var user = store.Containers.FirstOrDefault(c => c.ImageVolumes.Any(v => v.ImageId == imageId));
+            var candidates = sandboxId is null ? store.Containers : store.ContainersOf(sandboxId);
+            var user = candidates.FirstOrDefault(c => c.ImageVolumes.Any(v => v.ImageId == imageId));
             if (user is not null) return;
-            var directory = VolumeDirectory(imageId);
             var steps = new CleanupSteps(imageId, logger);
             await steps.RunAsync("unmount image volume", () =>
             {
@@ -137,13 +156,20 @@ public sealed partial class ImageVolumeManager(
         }
     }
 
+    private const string PodVolumesDirName = "image-volumes";
+
+    private string VolumeDirectory(string imageId) => Path.Combine(layout.ImageVolumesDir, DirectoryNameOf(imageId));
+
+    private string PodVolumeDirectory(string sandboxId, string imageId) =>
+        Path.Combine(layout.SandboxesStateRoot, ObjectIds.RequireFileNameSafe(sandboxId, "pod sandbox id"), PodVolumesDirName, DirectoryNameOf(imageId));
+
     /// <summary>"sha256:&lt;hex&gt;" becomes "sha256-&lt;hex&gt;": one plain directory name per image id.</summary>
-    private string VolumeDirectory(string imageId)
+    private static string DirectoryNameOf(string imageId)
     {
         var name = imageId.Replace(':', '-');
         if (name.Length == 0 || name.Contains('/') || name is "." or "..")
             throw new RuntimeException(RuntimeErrorKind.Internal, $"image id \"{imageId}\" cannot name an image volume directory");
-        return Path.Combine(layout.ImageVolumesDir, name);
+        return name;
     }
 
     /// <summary>
@@ -152,10 +178,13 @@ public sealed partial class ImageVolumeManager(
     /// </summary>
     public static string? ImageIdOfSource(RuntimeLayout layout, string source)
     {
-        var relative = Path.GetRelativePath(layout.ImageVolumesDir, Path.GetFullPath(source));
-        var parts = relative.Split('/');
-        return parts.Length >= 2 && parts[0] is not (".." or ".") && parts[1] == "rootfs"
-            ? ImageIdOf(parts[0])
+        var full = Path.GetFullPath(source);
+        var shared = Path.GetRelativePath(layout.ImageVolumesDir, full).Split('/');
+        if (shared.Length >= 2 && shared[0] is not (".." or ".") && shared[1] == "rootfs") return ImageIdOf(shared[0]);
+        // <sandboxes state root>/<pod>/image-volumes/<image>/rootfs
+        var podOwn = Path.GetRelativePath(layout.SandboxesStateRoot, full).Split('/');
+        return podOwn.Length >= 4 && podOwn[0] is not (".." or ".") && podOwn[1] == PodVolumesDirName && podOwn[3] == "rootfs"
+            ? ImageIdOf(podOwn[2])
             : null;
     }
 

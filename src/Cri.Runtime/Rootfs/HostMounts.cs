@@ -10,8 +10,9 @@ public sealed class HostMounts : IRuntimeMounts
         IReadOnlyList<string> lowerDirsLowestFirst, string upperDir, string workDir, string target, RootfsIdmap? idmap, CancellationToken ct) =>
         await OverlayRootfs.MountAsync(lowerDirsLowestFirst, upperDir, workDir, target, idmap, ct);
 
-    public Task MountImageVolumeAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct) =>
-        OverlayRootfs.MountReadOnlyAsync(lowerDirsLowestFirst, emptyDir, target, ct);
+    public Task MountImageVolumeAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, string? userNamespacePath, CancellationToken ct) =>
+        OverlayRootfs.MountReadOnlyAsync(lowerDirsLowestFirst, emptyDir, target, userNamespacePath, ct);
 
     public void MountIdmapped(string source, string target, string userNamespacePath)
     {

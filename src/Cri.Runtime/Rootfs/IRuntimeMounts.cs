@@ -14,8 +14,10 @@ public interface IRuntimeMounts
     /// <summary>
     /// Mounts an image's layers alone, read-only, at <paramref name="target"/> (an image volume shared by the
     /// containers that mount that image). <paramref name="emptyDir"/> pads an image of fewer than two layers.
+    /// With <paramref name="userNamespacePath"/> (a pod with its own user namespace) the layers are idmapped through it.
     /// </summary>
-    Task MountImageVolumeAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct);
+    Task MountImageVolumeAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, string? userNamespacePath, CancellationToken ct);
 
     /// <summary>Unmounts a container rootfs; not mounted is success.</summary>
     Task UnmountRootfsAsync(string target, CancellationToken ct);

@@ -44,7 +44,7 @@ public static class OverlayRootfs
         {
             if (idmap is not null)
             {
-                lowers = IdmapLayers(lowers, idmappedDir, idmap);
+                lowers = IdmapLayers(lowers, idmappedDir, idmap.UserNamespacePath);
                 Libc.Lchown(upperDir, idmap.HostRootUid, idmap.HostRootGid);
             }
             try
@@ -66,9 +66,11 @@ public static class OverlayRootfs
     /// <summary>
     /// An image's filesystem alone, read-only (an image volume): overlayfs of its layers with no upper dir, mounted
     /// "ro". overlayfs needs two lower dirs when there is no upper one, so a one-layer (or empty) image is stacked on
-    /// <paramref name="emptyDir"/>.
+    /// <paramref name="emptyDir"/>. With <paramref name="userNamespacePath"/> the layers are idmapped clones, as for a
+    /// rootfs: the files of the image's root are the pod's root.
     /// </summary>
-    public static Task MountReadOnlyAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct)
+    public static Task MountReadOnlyAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, string? userNamespacePath, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         OwnedDirectory.Ensure(target);
@@ -79,13 +81,22 @@ public static class OverlayRootfs
             lowers.Add(emptyDir);
         }
         RequireMountable(lowers, target);
+        var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, "idmapped-layers");
         try
         {
-            MountWithFsConfig(lowers, null, null, target);
+            if (userNamespacePath is not null) lowers = IdmapLayers(lowers, idmappedDir, userNamespacePath);
+            try
+            {
+                MountWithFsConfig(lowers, null, null, target);
+            }
+            catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+            {
+                MountClassic(lowers, null, null, target, e);
+            }
         }
-        catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
+        finally
         {
-            MountClassic(lowers, null, null, target, e);
+            if (userNamespacePath is not null) DetachLayers(idmappedDir);
         }
         return Task.CompletedTask;
     }
@@ -103,10 +114,10 @@ public static class OverlayRootfs
             throw new RuntimeException(RuntimeErrorKind.AlreadyExists, $"{target} is already a mount point");
     }
 
-    private static List<string> IdmapLayers(List<string> lowersTopFirst, string idmappedDir, RootfsIdmap idmap)
+    private static List<string> IdmapLayers(List<string> lowersTopFirst, string idmappedDir, string userNamespacePath)
     {
         OwnedDirectory.Ensure(idmappedDir);
-        using var userNamespace = File.OpenHandle(idmap.UserNamespacePath);
+        using var userNamespace = File.OpenHandle(userNamespacePath);
         var clones = new List<string>(lowersTopFirst.Count);
         for (var i = 0; i < lowersTopFirst.Count; i++)
         {

@@ -28,11 +28,16 @@ public sealed class FakeMounts : IRuntimeMounts
     public int ImageVolumeMounts => Volatile.Read(ref _imageVolumeMounts);
     private int _imageVolumeMounts;
 
-    public Task MountImageVolumeAsync(IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, CancellationToken ct)
+    /// <summary>The user namespace each image volume mount was idmapped through (null: not idmapped), by mount point.</summary>
+    public ConcurrentDictionary<string, string?> ImageVolumeIdmaps { get; } = new(StringComparer.Ordinal);
+
+    public Task MountImageVolumeAsync(
+        IReadOnlyList<string> lowerDirsLowestFirst, string emptyDir, string target, string? userNamespacePath, CancellationToken ct)
     {
         if (_mounted.ContainsKey(Full(target))) throw new IOException($"{target} is already a mount point");
         Directory.CreateDirectory(target);
         _mounted[Full(target)] = 0;
+        ImageVolumeIdmaps[Full(target)] = userNamespacePath;
         Interlocked.Increment(ref _imageVolumeMounts);
         return Task.CompletedTask;
     }

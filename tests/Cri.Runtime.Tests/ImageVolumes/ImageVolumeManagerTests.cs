@@ -103,18 +103,30 @@ public sealed class ImageVolumeManagerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_pod_with_its_own_user_namespace_is_refused_naming_the_field()
+    public async Task A_pod_with_its_own_user_namespace_gets_its_own_idmapped_mount_gone_with_its_last_user()
     {
         var request = RuntimeHarness.PodRequest("userns");
         request.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = Namespaces.UserNamespaceMappingsTests.Pod();
-        var pod = await _runtime.Sandboxes.RunPodSandboxAsync(request, CancellationToken.None);
+        var userPod = await _runtime.Sandboxes.RunPodSandboxAsync(request, CancellationToken.None);
+        var shared = await CreateWithVolumeAsync(await _runtime.RunPodAsync(), "shared");
+        var first = await CreateWithVolumeAsync(userPod, "a");
+        var second = await CreateWithVolumeAsync(userPod, "b", subPath: "");
 
-        var error = await Assert.ThrowsAsync<RuntimeException>(() => CreateWithVolumeAsync(pod, "a"));
+        var podOwn = Path.Combine(_runtime.Layout.SandboxesStateRoot, userPod, "image-volumes", _runtime.Images.VolumeImage.Id.Replace(':', '-'), "rootfs");
+        Assert.Equal(2, _runtime.Mounts.ImageVolumeMounts); // the shared one and the pod's own, each once
+        Assert.Equal(_runtime.Store.FindSandbox(userPod)!.UserNamespacePath, _runtime.Mounts.ImageVolumeIdmaps[podOwn]);
+        Assert.Null(_runtime.Mounts.ImageVolumeIdmaps[VolumeMountPoint]);
+        Assert.Equal(podOwn, DataMountOf(first).Source);
+        Assert.Equal(podOwn, DataMountOf(second).Source);
+        Assert.Equal(VolumeMountPoint, DataMountOf(shared).Source);
+        Assert.Equal(_runtime.Images.VolumeImage.Id, Crisp.Runtime.ImageVolumes.ImageVolumeManager.ImageIdOfSource(_runtime.Layout, podOwn));
 
-        Assert.Equal(RuntimeErrorKind.InvalidArgument, error.Kind);
-        Assert.StartsWith("config.mounts[0].image:", error.Message);
-        Assert.Empty(_runtime.Store.Containers);
-        Assert.Equal(0, _runtime.Mounts.ImageVolumeMounts);
+        await RemoveAsync(first);
+        Assert.Contains(podOwn, _runtime.Mounts.Mounted);
+        await RemoveAsync(second);
+        Assert.DoesNotContain(podOwn, _runtime.Mounts.Mounted);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(podOwn)));
+        Assert.Contains(VolumeMountPoint, _runtime.Mounts.Mounted);
     }
 
     [Fact]
@@ -136,7 +148,7 @@ public sealed class ImageVolumeManagerTests : IDisposable
         var container = await CreateWithVolumeAsync(pod, "a");
         // What a crash between mounting and recording would leave: a mount no record names.
         var orphan = Path.Combine(_runtime.Layout.ImageVolumesDir, "sha256-" + new string('e', 64), "rootfs");
-        await _runtime.Mounts.MountImageVolumeAsync([], Path.Combine(orphan, "..", "empty"), orphan, CancellationToken.None);
+        await _runtime.Mounts.MountImageVolumeAsync([], Path.Combine(orphan, "..", "empty"), orphan, null, CancellationToken.None);
 
         using var restarted = _runtime.Restart();
         await restarted.Recovery.RecoverAsync(CancellationToken.None);

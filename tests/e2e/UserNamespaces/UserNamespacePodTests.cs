@@ -147,6 +147,40 @@ public sealed class UserNamespacePodTests
         await RecoveryTests.AssertNothingLeftAsync(daemon, pod, [keeper, late]);
     }
 
+    [Fact]
+    public async Task An_image_volume_in_the_pod_shows_the_images_root_as_the_pods_root_and_is_read_only()
+    {
+        var (daemon, pods, image) = await StartDaemonAsync();
+        await using var _ = daemon;
+        var hostId = Length * (uint)Random.Shared.Next(3000, 4000);
+        var (podId, pod) = await pods.RunPodAsync("userns-image-volume", p => p.Linux.SecurityContext.NamespaceOptions.UsernsOptions = PodMapping(hostId));
+        var config = new ContainerConfig
+        {
+            Metadata = new ContainerMetadata { Name = "reader" },
+            Image = new ImageSpec { Image = image },
+            LogPath = "reader/0.log",
+            Command = { "sleep", "300" },
+            Mounts = { new Mount { ContainerPath = "/image", Image = new ImageSpec { Image = image }, Readonly = true } },
+            Linux = new LinuxContainerConfig
+            {
+                SecurityContext = new LinuxContainerSecurityContext { NamespaceOptions = pod.Linux.SecurityContext.NamespaceOptions.Clone() },
+            },
+        };
+        var containerId = await pods.CreateAsync(podId, pod, config);
+        await daemon.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = containerId });
+
+        // Without the idmap the image's root-owned files would show as the overflow id (65534) inside the pod.
+        var owners = await pods.ExecAsync(containerId, 10, "stat", "-c", "%u:%g", "/image/bin/sh", "/image/etc");
+        Assert.Equal("0:0\n0:0\n", PodHelper.Utf8(owners.Stdout));
+        var write = await pods.ExecAsync(containerId, 10, "sh", "-c", "touch /image/x 2>&1; echo $?");
+        Assert.Contains("Read-only file system", PodHelper.Utf8(write.Stdout));
+
+        await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await daemon.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        await RecoveryTests.AssertNothingLeftAsync(daemon, pod, [containerId]);
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), line => line.Contains(daemon.StateDirectory + "/", StringComparison.Ordinal));
+    }
+
     /// <summary>A daemon of the test's own (it is killed) with busybox pulled.</summary>
     private static async Task<(CrispDaemon Daemon, PodHelper Pods, string Image)> StartDaemonAsync()
     {
