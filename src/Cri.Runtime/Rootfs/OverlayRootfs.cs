@@ -39,27 +39,9 @@ public static class OverlayRootfs
         }
         RequireMountable(lowers, target);
 
+        if (idmap is not null) Libc.Lchown(upperDir, idmap.HostRootUid, idmap.HostRootGid);
         var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(upperDir))!, "idmapped-layers");
-        try
-        {
-            if (idmap is not null)
-            {
-                lowers = IdmapLayers(lowers, idmappedDir, idmap.UserNamespacePath);
-                Libc.Lchown(upperDir, idmap.HostRootUid, idmap.HostRootGid);
-            }
-            try
-            {
-                MountWithFsConfig(lowers, upperDir, workDir, target);
-            }
-            catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
-            {
-                MountClassic(lowers, upperDir, workDir, target, e);
-            }
-        }
-        finally
-        {
-            if (idmap is not null) DetachLayers(idmappedDir);
-        }
+        MountOverlay(lowers, upperDir, workDir, target, idmap?.UserNamespacePath, idmappedDir);
         return Task.CompletedTask;
     }
 
@@ -82,23 +64,33 @@ public static class OverlayRootfs
         }
         RequireMountable(lowers, target);
         var idmappedDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, "idmapped-layers");
+        MountOverlay(lowers, null, null, target, userNamespacePath, idmappedDir);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Mounts the overlay (read-only without <paramref name="upper"/>), over idmapped clones of the lowers, made in
+    /// <paramref name="idmappedDir"/> and detached again, when <paramref name="userNamespacePath"/> is given.
+    /// </summary>
+    private static void MountOverlay(
+        List<string> lowersTopFirst, string? upper, string? work, string target, string? userNamespacePath, string idmappedDir)
+    {
         try
         {
-            if (userNamespacePath is not null) lowers = IdmapLayers(lowers, idmappedDir, userNamespacePath);
+            if (userNamespacePath is not null) lowersTopFirst = IdmapLayers(lowersTopFirst, idmappedDir, userNamespacePath);
             try
             {
-                MountWithFsConfig(lowers, null, null, target);
+                MountWithFsConfig(lowersTopFirst, upper, work, target);
             }
             catch (SyscallException e) when (e.Errno is Errno.EINVAL or 38 /* ENOSYS */ or Errno.ENOTSUP)
             {
-                MountClassic(lowers, null, null, target, e);
+                MountClassic(lowersTopFirst, upper, work, target, e);
             }
         }
         finally
         {
             if (userNamespacePath is not null) DetachLayers(idmappedDir);
         }
-        return Task.CompletedTask;
     }
 
     private static void RequireMountable(List<string> lowersTopFirst, string target)
