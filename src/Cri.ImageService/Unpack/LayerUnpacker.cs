@@ -43,9 +43,11 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
             LayerCompression.Zstd => new DecompressionStream(received, bufferSize: 0, checkEndOfStream: true, leaveOpen: true),
             _ => received,
         };
-        var diff = new HashingReadStream(decompressed);
+        // An uncompressed layer's tar is its blob, whose digest the read-ahead already checks: hashing the same
+        // bytes again would prove nothing more, so its diff ID is compared with that verified digest instead.
+        HashingReadStream? diff = ReferenceEquals(decompressed, received) ? null : new HashingReadStream(decompressed);
         // The tar reader asks for 512-byte headers; a buffer keeps those from each becoming a decompressor call.
-        var buffered = new BufferedStream(diff, TarReadBufferSize);
+        var buffered = new BufferedStream(diff ?? decompressed, TarReadBufferSize);
         var extractor = new LayerExtractor(targetDirectory, logger);
         string actualDiffId;
         try
@@ -59,7 +61,7 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
             {
                 throw new ImageServiceException(ImageErrorKind.Internal, $"{description}: the blob ended without its digest being checked");
             }
-            actualDiffId = diff.Digest();
+            actualDiffId = diff?.Digest() ?? layer.Digest;
         }
         catch (LayerEntryRefusedException refused)
         {
@@ -90,7 +92,7 @@ public sealed class LayerUnpacker(ILogger<LayerUnpacker> logger)
             throw new ImageServiceException(ImageErrorKind.DataLoss,
                 $"{description}: uncompressed content does not match the config's diff ID {diffId} (got {actualDiffId})");
         }
-        return new Result(verified.BytesRead, diff.BytesRead, extractor.EntryCount);
+        return new Result(verified.BytesRead, diff?.BytesRead ?? verified.BytesRead, extractor.EntryCount);
     }
 
     private static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)

@@ -37,6 +37,7 @@ public sealed class LayerUnpackerTests : IDisposable
 
         Assert.Equal("box\n", File.ReadAllText(At("etc/hostname")));
         Assert.Equal(layer.Blob.Length, result.CompressedBytes);
+        Assert.Equal(compression == LayerCompression.None ? layer.Blob.Length : result.UncompressedBytes, result.UncompressedBytes);
         Assert.Equal(2, result.Entries);
         _root.AssertOutsideUnchanged();
     }
@@ -264,10 +265,14 @@ public sealed class LayerUnpackerTests : IDisposable
         Assert.Contains("size mismatch", error.Message);
     }
 
-    [Fact]
-    public async Task AWrongDiffIdFailsWithDataLoss()
+    // An uncompressed layer's diff ID is checked against its verified blob digest rather than hashed a second time.
+    [Theory]
+    [InlineData(LayerCompression.Gzip)]
+    [InlineData(LayerCompression.Zstd)]
+    [InlineData(LayerCompression.None)]
+    public async Task AWrongDiffIdFailsWithDataLoss(LayerCompression compression)
     {
-        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", "content").Build();
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser().AddFile("f", "content").Build(compression);
         string wrong = "sha256:" + new string('1', 64);
 
         var error = await Assert.ThrowsAsync<ImageServiceException>(() => UnpackAsync(layer, diffId: wrong));
