@@ -15,6 +15,17 @@ public sealed class ProcessStatTests
         Assert.Equal(new ProcessStat(42, 'S', 7, 42, 123456UL, command), ProcessStat.Parse(42, text));
 
     [Fact]
+    public void Cpu_times_are_user_plus_system_of_the_process_and_of_its_reaped_children()
+    {
+        var stat = ProcessStat.Parse(42, "42 (pull) S 7 42 42 0 -1 4194560 1 0 0 0 250 50 7 3 20 0 1 0 123456 2322432 316 0")!.Value;
+
+        Assert.Equal(300UL, stat.CpuTicks);
+        Assert.Equal(TimeSpan.FromSeconds(3), stat.CpuTime);
+        Assert.Equal(10UL, stat.ReapedChildrenCpuTicks);
+        Assert.Equal(TimeSpan.FromSeconds(0.1), stat.ReapedChildrenCpuTime);
+    }
+
+    [Fact]
     public void Zombies_and_dead_processes_are_not_running()
     {
         Assert.True(ProcessStat.Parse(6, "6 (sleep) Z 0 6 6 0 -1 4228364 636 0 0 0 0 0 0 0 20 0 1 0 439729 0 0")!.Value.IsZombie);
