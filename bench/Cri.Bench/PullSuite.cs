@@ -2,13 +2,16 @@ using System.Diagnostics;
 using Crisp.Cri.V1;
 using Crisp.E2E.Daemon;
 using Crisp.E2E.Fixtures;
+using Crisp.Interop.Procfs;
 
 namespace Crisp.Bench;
 
 /// <summary>
 /// Cold pull of the ~50 MiB "large" image from a local registry: crisp's pull + unpack over the socket against
 /// skopeo's download alone and the reference runtime's pull + unpack (a fresh instance each round, so nothing is
-/// cached), interleaved round by round; then the warm pull of an image already present.
+/// cached), interleaved round by round; then the warm pull of an image already present. Beside each wall time, the
+/// CPU time the puller spent (the daemon's own, or skopeo's whole process): on a shared 2-core machine the wall times
+/// swing with the load, the CPU times much less, and they say what each pull costs.
 /// </summary>
 public sealed class PullSuite(BenchTargets targets) : IBenchSuite
 {
@@ -38,12 +41,16 @@ public sealed class PullSuite(BenchTargets targets) : IBenchSuite
             var crispTimes = new List<double>();
             var skopeoTimes = new List<double>();
             var referenceTimes = new List<double>();
+            var crispCpu = new List<double>();
+            var skopeoCpu = new List<double>();
+            var referenceCpu = new List<double>();
             string? leftoverNote = null;
             // Round 0 warms both sides up (JIT in crispd, page cache of the registry's storage) and is not counted.
             for (var round = 0; round <= ColdRounds; round++)
             {
-                var crisp = await step.RunAsync("PullImage (cold)", () => TimeAsync(() =>
-                    daemon.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken).ResponseAsync));
+                var current = daemon;
+                var crisp = await step.RunAsync("PullImage (cold)", () => TimeAsync(current.ProcessId, () =>
+                    current.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken).ResponseAsync));
                 await step.RunAsync("RemoveImage", async () =>
                     await daemon.Images.RemoveImageAsync(new RemoveImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken));
                 var left = Leftovers(daemon);
@@ -57,22 +64,29 @@ public sealed class PullSuite(BenchTargets targets) : IBenchSuite
                 }
 
                 var destination = Path.Combine(skopeoDirectory, $"round{round}");
-                var skopeo = await step.RunAsync("skopeo copy", () => TimeAsync(() => ToolRunner.RunCheckedAsync("skopeo",
+                // skopeo is a child of this process: its CPU is what this process reaped while it ran.
+                var skopeo = await step.RunAsync("skopeo copy", () => TimeAsync(Environment.ProcessId, () => ToolRunner.RunCheckedAsync("skopeo",
                     ["copy", "--quiet", "--src-tls-verify=false", "--src-no-creds", "docker://" + reference, $"oci:{destination}:latest"], cancellationToken)));
                 Directory.Delete(destination, recursive: true);
 
-                double? referenceTime = null;
+                Timed? referenceTime = null;
                 if (targets.Reference is { } launcher)
                 {
                     await using var fresh = await step.RunAsync($"start {launcher.Label}", () => launcher.StartAsync(null, cancellationToken));
-                    referenceTime = await step.RunAsync($"PullImage (cold, {launcher.Label})", () => TimeAsync(() =>
+                    referenceTime = await step.RunAsync($"PullImage (cold, {launcher.Label})", () => TimeAsync(fresh.ProcessId, () =>
                         fresh.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } }, cancellationToken: cancellationToken).ResponseAsync));
                 }
 
                 if (round == 0) continue;
-                crispTimes.Add(crisp);
-                skopeoTimes.Add(skopeo);
-                if (referenceTime is { } time) referenceTimes.Add(time);
+                crispTimes.Add(crisp.WallMs);
+                skopeoTimes.Add(skopeo.WallMs);
+                AddCpu(crispCpu, crisp);
+                AddCpu(skopeoCpu, skopeo);
+                if (referenceTime is { } time)
+                {
+                    referenceTimes.Add(time.WallMs);
+                    AddCpu(referenceCpu, time);
+                }
             }
 
             var crispMedian = Stats.Median(crispTimes);
@@ -95,6 +109,10 @@ public sealed class PullSuite(BenchTargets targets) : IBenchSuite
                 rows.Add(new(Name, "cold pull + unpack / skopeo download alone", Stats.Ratio(crispMedian, skopeoMedian), "n/a",
                     Note: $"reference: not available ({targets.ReferenceUnavailable})"));
             }
+
+            rows.Add(new(Name, $"CPU per cold pull (median of {ColdRounds})",
+                CpuCell(crispCpu), targets.Reference is null ? "n/a" : CpuCell(referenceCpu), Note:
+                $"skopeo copy {CpuCell(skopeoCpu)} (its whole process); the registry's CPU is not counted; {DecompressionNote()}"));
 
             // The first pull fetches the image again; the next few warm the present-image path.
             await step.RunAsync("PullImage (warm-up)", () => Stats.TimeAsync(6, async () =>
@@ -119,12 +137,36 @@ public sealed class PullSuite(BenchTargets targets) : IBenchSuite
         return rows;
     }
 
-    private static async Task<double> TimeAsync(Func<Task> action)
+    /// <summary>A wall time, and the CPU time the measured process spent meanwhile (null when it could not be read).</summary>
+    private readonly record struct Timed(double WallMs, double? CpuMs);
+
+    /// <param name="pid">The process whose CPU time is counted: a daemon, or this process for the children it reaps.</param>
+    private static async Task<Timed> TimeAsync(int? pid, Func<Task> action)
     {
+        var before = pid is { } id ? ProcessStat.TryRead(id) : null;
         var started = Stopwatch.GetTimestamp();
         await action();
-        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var after = pid is { } again ? ProcessStat.TryRead(again) : null;
+        if (before is not { } b || after is not { } a) return new Timed(wall, null);
+        var cpu = pid == Environment.ProcessId ? a.ReapedChildrenCpuTime - b.ReapedChildrenCpuTime : a.CpuTime - b.CpuTime;
+        return new Timed(wall, cpu.TotalMilliseconds);
     }
+
+    private static void AddCpu(List<double> samples, Timed timed)
+    {
+        if (timed.CpuMs is { } cpu) samples.Add(cpu);
+    }
+
+    private static string CpuCell(List<double> samples) =>
+        samples.Count == 0 ? "n/a" : $"{Stats.Ms(Stats.Median(samples))} CPU";
+
+    // containerd inflates gzip layers with Go's compress/flate unless unpigz is on its PATH (then in a child process
+    // this row does not count); Debian's containerd does not pull pigz in.
+    private static string DecompressionNote() =>
+        Environment.GetEnvironmentVariable("PATH")?.Split(':').Any(dir => File.Exists(Path.Combine(dir, "unpigz"))) == true
+            ? "unpigz is on PATH: containerd inflates in unpigz, whose CPU is not counted"
+            : "no unpigz on PATH: containerd inflates with Go's compress/flate";
 
     /// <summary>Blobs and unpacked snapshots still in crisp's image root.</summary>
     private static List<string> Leftovers(CrispDaemon daemon)

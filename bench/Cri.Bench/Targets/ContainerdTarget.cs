@@ -12,6 +12,9 @@ namespace Crisp.Bench;
 public sealed class ContainerdTarget : CriTarget
 {
     public const string Binary = "/usr/bin/containerd";
+
+    /// <summary>crispd's default <c>image.max_concurrent_downloads</c>.</summary>
+    private const int CrispDefaultConcurrentDownloads = 4;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _directory;
@@ -62,6 +65,8 @@ public sealed class ContainerdTarget : CriTarget
 
     // restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so the sandbox's default -998 must be clamped to
     // containerd's own score (crisp clamps the same way). The opt plugin would otherwise write to /opt/containerd.
+    // max_concurrent_downloads: crispd's default (containerd's is 3), so the pull rows compare the two pipelines
+    // rather than how many layers each fetches at once.
     private string Config(string? sandboxImage) => $"""
         version = 2
         root = "{Path.Combine(_directory, "root")}"
@@ -85,6 +90,7 @@ public sealed class ContainerdTarget : CriTarget
         [plugins."io.containerd.grpc.v1.cri"]
           sandbox_image = "{sandboxImage ?? "registry.k8s.io/pause:3.6"}"
           restrict_oom_score_adj = true
+          max_concurrent_downloads = {CrispDefaultConcurrentDownloads}
           stream_server_address = "127.0.0.1"
           stream_server_port = "0"
 
