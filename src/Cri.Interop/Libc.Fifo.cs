@@ -9,6 +9,8 @@ public static partial class Libc
     public const int O_RDONLY = 0x0;
     public const int O_WRONLY = 0x1;
     public const int O_RDWR = 0x2;
+    public const int O_CREAT = 0x40;
+    public const int O_APPEND = 0x400;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
     private const int ENXIO = 6;

@@ -66,6 +66,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WritableLayerUsageCache>();
         services.AddSingleton<ContainerExits>();
         services.AddSingleton<ImageVolumes.ImageVolumeManager>();
+        services.AddSingleton<DeferredRemoval>();
         services.AddSingleton<ContainerTeardown>();
         services.AddSingleton(sp => new Cdi.CdiRegistry(options.CdiSpecDirs, sp.GetRequiredService<ILogger<Cdi.CdiRegistry>>()));
         services.AddSingleton<ContainerCreator>();

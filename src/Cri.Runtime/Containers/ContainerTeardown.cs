@@ -21,6 +21,7 @@ public sealed partial class ContainerTeardown(
     ContainerEventPublisher events,
     CpuRateTracker cpuRates,
     ImageVolumeManager imageVolumes,
+    DeferredRemoval deferredRemoval,
     ILogger<ContainerTeardown> logger)
 {
     private const int SigKill = 9;
@@ -197,7 +198,10 @@ public sealed partial class ContainerTeardown(
             mounts.UnmountAllUnder(record.IdmappedMountsPath);
             return Task.CompletedTask;
         });
-        if (await steps.RemoveDirectoriesAsync(mounts, record.Directory, record.BundleDirectory)) exits.ForgetExitFile(record.Id);
+        // With every mount undone the directories go to the trash (deleted off this call's time); after a failed
+        // step they are deleted here, which refuses while anything is still mounted below them.
+        var toDelete = steps.Failed ? [record.Directory, record.BundleDirectory] : deferredRemoval.MoveAside(record.Directory, record.BundleDirectory);
+        if (toDelete.Count == 0 || await steps.RemoveDirectoriesAsync(mounts, [.. toDelete])) exits.ForgetExitFile(record.Id);
         if (strict) steps.ThrowIfFailed($"removing container {record.Id}");
     }
 

@@ -89,13 +89,13 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (timeout > TimeSpan.Zero) deadline.CancelAfter(timeout);
             using var reading = new CancellationTokenSource();
-            using var conmonParent = launcher.Launch(containerId, args, sync, Path.Combine(dir, ConmonLauncher.ConmonLogName), passOutput: true);
+            using var conmonParent = await launcher.LaunchAsync(containerId, args, sync, Path.Combine(dir, ConmonLauncher.ConmonLogName), passOutput: true).ConfigureAwait(false);
             var stdoutPump = new StreamPump();
             var stderrPump = new StreamPump();
             var pumps = new List<(StreamPump, Task)>
             {
-                (stdoutPump, stdoutPump.CopyAsync(conmonParent.StandardOutput.BaseStream, output.Stdout, reading.Token)),
-                (stderrPump, stderrPump.CopyAsync(conmonParent.StandardError.BaseStream, output.Stderr, reading.Token)),
+                (stdoutPump, stdoutPump.CopyAsync(conmonParent.StandardOutput, output.Stdout, reading.Token)),
+                (stderrPump, stderrPump.CopyAsync(conmonParent.StandardError, output.Stderr, reading.Token)),
             };
 
             var timedOut = false;
@@ -104,7 +104,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
             int exitCode = -1;
             try
             {
-                await ConmonLauncher.WaitForMonitorAsync(conmonParent, containerId, () => output.StderrText(ErrorTextChars), deadline.Token, ct).ConfigureAwait(false);
+                await ConmonLauncher.WaitForMonitorAsync(conmonParent.Process, containerId, () => output.StderrText(ErrorTextChars), deadline.Token, ct).ConfigureAwait(false);
                 var conmonPidFile = Path.Combine(dir, ConmonLauncher.ConmonPidFileName);
                 var startMessage = ConmonSyncMessage.TryParse(await ReadSyncAsync(sync, conmonPidFile, execId, deadline.Token).ConfigureAwait(false));
                 if (startMessage is null || startMessage.Data <= 0)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Crisp.Interop;
 using Crisp.Runtime.Api;
@@ -9,9 +8,9 @@ namespace Crisp.Runtime.Handlers;
 
 /// <summary>
 /// Starts conmon, one per container (and one per ExecSync). conmon double-forks so the container outlives crispd,
-/// runs the runtime, and reports over the sync pipe whose fd it finds in _OCI_SYNCPIPE. .NET cannot hand an
-/// extra fd to a child, so a tiny sh opens the sync fifo as fd 3 (and points conmon's own stdio at a log file,
-/// never at crispd's pipes) before exec'ing conmon.
+/// runs the runtime, and reports over the sync pipe whose fd it finds in _OCI_SYNCPIPE. conmon is spawned directly
+/// (posix_spawn, <see cref="ChildSpawner"/>): it opens the sync fifo as fd 3 and /dev/null as stdin itself, and its
+/// stdout and stderr are a log file or crispd's pipes; no shell runs in between.
 /// </summary>
 internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
 {
@@ -21,6 +20,15 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     internal const string ConmonPidFileName = "conmon.pid";
 
     private static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(4);
+
+    /// <summary>The fd conmon's sync pipe is at in conmon.</summary>
+    private const int SyncFd = 3;
+
+    /// <summary>
+    /// Every conmon starts under umask 0022 (crispd's own 0077 would make the mount destinations runc creates in a
+    /// rootfs 0700, untraversable by a non-root container process), from the one thread that owns that umask.
+    /// </summary>
+    private static readonly Lazy<ChildSpawner> Spawner = new(() => new ChildSpawner(FileModes.ContainerRuntimeUmask, "conmon spawner"));
 
     public string ConmonPath => conmonPath;
 
@@ -67,55 +75,101 @@ internal sealed partial class ConmonLauncher(string conmonPath, ILogger logger)
     /// <summary>Runs conmon's first process, which exits as soon as it has forked the monitor; non-zero means it never got going.</summary>
     internal async Task StartAsync(string containerId, IReadOnlyList<string> args, ConmonSyncChannel sync, string conmonLog, CancellationToken deadline, CancellationToken ct)
     {
-        using var parent = Launch(containerId, args, sync, conmonLog, passOutput: false);
-        await WaitForMonitorAsync(parent, containerId, () => ReadTail(conmonLog), deadline, ct).ConfigureAwait(false);
+        using var parent = await LaunchAsync(containerId, args, sync, conmonLog, passOutput: false).ConfigureAwait(false);
+        await WaitForMonitorAsync(parent.Process, containerId, () => ReadTail(conmonLog), deadline, ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Starts conmon's first process. With <paramref name="passOutput"/> (conmon's `-l passthrough`) its stdout and
-    /// stderr are pipes the caller reads from the returned process: the runtime and the exec'd process inherit them,
+    /// stderr are pipes the caller reads from the returned parent: the runtime and the exec'd process inherit them,
     /// so output reaches crispd directly and never a file; conmon's own early errors arrive on stderr too. Otherwise
-    /// conmon's stdio goes to <paramref name="conmonLog"/>, never to crispd's pipes.
+    /// conmon's stdio goes to <paramref name="conmonLog"/>, never to crispd's pipes. conmon finds the sync fifo as
+    /// fd 3 (_OCI_SYNCPIPE), which is why it is spawned here rather than by Process, which passes no fd beyond 2.
     /// </summary>
-    internal Process Launch(string containerId, IReadOnlyList<string> args, ConmonSyncChannel sync, string conmonLog, bool passOutput)
+    internal async Task<ConmonParent> LaunchAsync(string containerId, IReadOnlyList<string> args, ConmonSyncChannel sync, string conmonLog, bool passOutput)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = passOutput, RedirectStandardError = passOutput };
-        psi.ArgumentList.Add("-c");
-        // crispd's own umask (0077) would make the mount destinations runc creates in the rootfs 0700.
-        var umask = $"umask {Convert.ToString(FileModes.ContainerRuntimeUmask, 8)}; ";
-        psi.ArgumentList.Add(umask + (passOutput
-            ? "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null"
-            : "exec \"$0\" \"$@\" 3>\"$CRISP_SYNC_FIFO\" </dev/null >>\"$CRISP_CONMON_LOG\" 2>&1"));
-        psi.ArgumentList.Add(conmonPath);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["_OCI_SYNCPIPE"] = "3";
-        psi.Environment["CRISP_SYNC_FIFO"] = sync.FifoPath;
-        psi.Environment["CRISP_CONMON_LOG"] = conmonLog;
-        psi.Environment.Remove("NOTIFY_SOCKET");
-        psi.Environment.Remove("LISTEN_FDS");
-        psi.Environment.Remove("LISTEN_PID");
-
+        var argv = new List<string>(args.Count + 1) { conmonPath };
+        argv.AddRange(args);
+        var fds = new List<ChildFd>
+        {
+            new ChildFd.OpenPath(0, "/dev/null", Libc.O_RDONLY),
+            new ChildFd.OpenPath(SyncFd, sync.FifoPath, Libc.O_WRONLY),
+        };
         LogStarting(logger, containerId, CommandRunner.Describe(conmonPath, args));
-        return Process.Start(psi)
-            ?? throw new RuntimeException(RuntimeErrorKind.Internal, $"could not start conmon for container {containerId}");
+        if (!passOutput)
+        {
+            fds.Add(new ChildFd.OpenPath(1, conmonLog, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, (uint)FileModes.PrivateFile));
+            fds.Add(new ChildFd.OpenPath(2, conmonLog, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, (uint)FileModes.PrivateFile));
+            return new ConmonParent(await SpawnAsync(containerId, argv, fds).ConfigureAwait(false), null, null);
+        }
+
+        var (stdoutRead, stdoutWrite) = Libc.Pipe();
+        var (stderrRead, stderrWrite) = Libc.Pipe();
+        // crispd's copies of the write ends close right after the spawn, so the read ends see EOF once conmon, the
+        // runtime and the exec'd process (and what it left running) have all let go of them.
+        using (stdoutWrite)
+        using (stderrWrite)
+        {
+            fds.Add(new ChildFd.Duplicate(1, stdoutWrite));
+            fds.Add(new ChildFd.Duplicate(2, stderrWrite));
+            ChildProcess process;
+            try
+            {
+                process = await SpawnAsync(containerId, argv, fds).ConfigureAwait(false);
+            }
+            catch
+            {
+                stdoutRead.Dispose();
+                stderrRead.Dispose();
+                throw;
+            }
+            return new ConmonParent(process, ConmonParent.ReadEnd(stdoutRead), ConmonParent.ReadEnd(stderrRead));
+        }
     }
 
-    /// <summary>Waits for conmon's first process to hand over to the monitor it forked; non-zero means it never got going.</summary>
-    internal static async Task WaitForMonitorAsync(Process parent, string containerId, Func<string> diagnostics, CancellationToken deadline, CancellationToken ct)
+    private async Task<ChildProcess> SpawnAsync(string containerId, List<string> argv, List<ChildFd> fds)
     {
         try
         {
-            await parent.WaitForExitAsync(deadline).ConfigureAwait(false);
+            return await Spawner.Value.SpawnAsync(conmonPath, argv, ChildEnvironment(), fds).ConfigureAwait(false);
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException(RuntimeErrorKind.Internal, $"could not start conmon for container {containerId}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>crispd's environment for conmon, less what would make it talk to crispd's own supervisor.</summary>
+    private static List<string> ChildEnvironment()
+    {
+        var environment = new List<string> { $"_OCI_SYNCPIPE={SyncFd}" };
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)entry.Key;
+            if (name is "_OCI_SYNCPIPE" or "NOTIFY_SOCKET" or "LISTEN_FDS" or "LISTEN_PID" or "LISTEN_FDNAMES") continue;
+            environment.Add($"{name}={entry.Value}");
+        }
+        return environment;
+    }
+
+    /// <summary>Waits for conmon's first process to hand over to the monitor it forked; non-zero means it never got going.</summary>
+    internal static async Task WaitForMonitorAsync(ChildProcess parent, string containerId, Func<string> diagnostics, CancellationToken deadline, CancellationToken ct)
+    {
+        int? exitCode;
+        try
+        {
+            exitCode = await parent.Exited.WaitAsync(deadline).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            CommandRunner.TryKill(parent);
+            parent.Kill();
             ct.ThrowIfCancellationRequested();
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded, $"conmon for container {containerId} did not start");
         }
-        if (parent.ExitCode != 0)
+        // null: reaped by someone else, so its code is unknown; the sync pipe still tells whether the runtime succeeded.
+        if (exitCode is { } code && code != 0)
             throw new RuntimeException(RuntimeErrorKind.Internal,
-                $"conmon for container {containerId} exited with {parent.ExitCode}: {diagnostics()}");
+                $"conmon for container {containerId} exited with {code}: {diagnostics()}");
     }
 
     private static List<string> BuildCreateArgs(ContainerLaunch launch, string runtimePath, IReadOnlyList<string> runtimeArgs)

@@ -39,7 +39,7 @@ public interface IRuntimeHandler
     /// At the deadline the process is killed and the call returns with <see cref="ExecResult.TimedOut"/>; a background
     /// child holding the pipes cannot hold it longer.
     /// </summary>
-    Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct);
+    Task<ExecResult> ExecSyncAsync(ExecTarget target, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct);
 
     /// <summary>
     /// Streaming exec (kubectl exec): runs a command in the container with the client's streams as its stdio (or

@@ -139,17 +139,34 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
             throw Failure("update", containerId, result, IsNotFound(result) ? RuntimeErrorKind.NotFound : RuntimeErrorKind.Internal);
     }
 
-    public async Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct)
+    public async Task<ExecResult> ExecSyncAsync(ExecTarget target, IReadOnlyList<string> command, TimeSpan timeout, int outputBudgetBytes, CancellationToken ct)
     {
         if (command.Count == 0) throw RuntimeException.InvalidField("cmd", "must not be empty");
-        var state = await StateAsync(containerId, ct).ConfigureAwait(false)
-            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {containerId} is not known to {Name}");
-        if (state.Status != RuntimeStatus.Running || string.IsNullOrEmpty(state.Bundle))
-            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {containerId} is not running ({state.Status}); cannot exec in it");
+        var containerId = target.ContainerId;
+        var bundle = await RunningBundleAsync(target, ct).ConfigureAwait(false);
         var exec = new ConmonExecSync(_conmon, BinaryPath, RuntimeArgs(), _options.Root.TrimEnd('/') + "-exec");
-        var result = await exec.RunAsync(containerId, state.Bundle, command, timeout, outputBudgetBytes, ct).ConfigureAwait(false);
+        var result = await exec.RunAsync(containerId, bundle, command, timeout, outputBudgetBytes, ct).ConfigureAwait(false);
         if (result.DroppedOutputBytes > 0) LogOutputTruncated(_logger, containerId, outputBudgetBytes, result.DroppedOutputBytes);
         return result;
+    }
+
+    /// <summary>
+    /// The bundle of a container that must be running for an exec. A known init process is checked in /proc (a
+    /// `runc state` would cost a process start on every probe); otherwise the runtime is asked.
+    /// </summary>
+    private async Task<string> RunningBundleAsync(ExecTarget target, CancellationToken ct)
+    {
+        if (target is { BundlePath: { Length: > 0 } bundle, Init: { } init })
+        {
+            if (!init.IsAlive())
+                throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {target.ContainerId} is not running (its init process {init.Pid} exited); cannot exec in it");
+            return bundle;
+        }
+        var state = await StateAsync(target.ContainerId, ct).ConfigureAwait(false)
+            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {target.ContainerId} is not known to {Name}");
+        if (state.Status != RuntimeStatus.Running || string.IsNullOrEmpty(state.Bundle))
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {target.ContainerId} is not running ({state.Status}); cannot exec in it");
+        return state.Bundle;
     }
 
     public Task ReopenLogAsync(string containerId, CancellationToken ct) => ReopenLogCoreAsync(containerId, null, ct);

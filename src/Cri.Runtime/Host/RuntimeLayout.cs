@@ -23,9 +23,15 @@ public sealed record RuntimeLayout(string Root, string StateDir)
     /// <summary>Shared read-only mounts of images used as volumes, one directory per image (volatile: gone at reboot).</summary>
     public string ImageVolumesDir => Path.Combine(StateDir, "image-volumes");
 
+    /// <summary>Where removed directories under root wait for the background sweep (<see cref="DeferredRemoval"/>).</summary>
+    public string RootTrash => Path.Combine(Root, "trash");
+
+    /// <summary>Where removed directories under state_dir wait for the background sweep.</summary>
+    public string StateTrash => Path.Combine(StateDir, "trash");
+
     /// <summary>A container's bundle, which is also conmon's persist dir (pid files, "exit", "oom").</summary>
     public string ContainerBundle(string containerId) => Path.Combine(ContainersStateRoot, containerId);
 
     /// <summary>Every directory the lifecycle writes under; created (and tightened, if an older crispd made them 0755) at start.</summary>
-    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot, NamespacesDir, ImageVolumesDir];
+    public IEnumerable<string> Directories => [ExitDir, ContainersRoot, SandboxesRoot, ContainersStateRoot, SandboxesStateRoot, NamespacesDir, ImageVolumesDir, RootTrash, StateTrash];
 }

@@ -29,6 +29,7 @@ public sealed partial class RecoveryService(
     ContainerExits exits,
     SandboxService sandboxes,
     ImageVolumeManager imageVolumes,
+    DeferredRemoval deferredRemoval,
     ILogger<RecoveryService> logger)
 {
     public async Task RecoverAsync(CancellationToken cancellationToken)
@@ -60,6 +61,8 @@ public sealed partial class RecoveryService(
         await DetachOrphanedNetworksAsync(cancellationToken);
         // Volumes stay mounted across a restart for the containers still using them; one a crash left unused goes.
         await imageVolumes.ReconcileAsync();
+        // What a crash left in the trash (and what the removals above put there) goes in the background.
+        _ = deferredRemoval.ScheduleSweep();
         Log.RecoveryDone(logger, store.Sandboxes.Count, store.Containers.Count);
     }
 

@@ -33,7 +33,7 @@ public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handle
         // timeout 0 means "no timeout" in CRI.
         var timeout = request.Timeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(request.Timeout);
         var result = await handlers.Get(record.RuntimeHandler)
-            .ExecSyncAsync(record.Id, request.Cmd.ToList(), timeout, ExecSyncOutputBudget, cancellationToken);
+            .ExecSyncAsync(ExecTargetOf(record), request.Cmd.ToList(), timeout, ExecSyncOutputBudget, cancellationToken);
         // The command is not named: its arguments can carry secrets, and refusals are logged at information level.
         if (result.TimedOut)
             throw new RuntimeException(RuntimeErrorKind.DeadlineExceeded,
@@ -46,6 +46,12 @@ public sealed class ExecService(IStateStore store, RuntimeHandlerRegistry handle
             Stderr = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Stderr),
         };
     }
+
+    /// <summary>What the record knows of a running container; an init pid recorded without its start time cannot be checked and is left out.</summary>
+    internal static ExecTarget ExecTargetOf(ContainerRecord record) =>
+        record is { Pid: > 0, PidStartTime: > 0 }
+            ? new ExecTarget(record.Id, record.BundleDirectory, new Host.ProcessIdentity(record.Pid, record.PidStartTime))
+            : ExecTarget.ById(record.Id);
 
     public void ValidateExec(ExecRequest request)
     {

@@ -149,17 +149,17 @@ public sealed class ConmonContainerTests
             await handler.CreateAsync(bundle.Launch(), CancellationToken.None);
             await handler.StartAsync(bundle.ContainerId, CancellationToken.None);
 
-            var ok = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], TimeSpan.FromSeconds(10), 1024, CancellationToken.None);
+            var ok = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], TimeSpan.FromSeconds(10), 1024, CancellationToken.None);
             Assert.Equal(3, ok.ExitCode);
             Assert.False(ok.TimedOut);
             Assert.Equal("out\n", System.Text.Encoding.UTF8.GetString(ok.Stdout));
             Assert.Equal("err\n", System.Text.Encoding.UTF8.GetString(ok.Stderr));
 
             var missing = await Assert.ThrowsAsync<RuntimeException>(() =>
-                handler.ExecSyncAsync(bundle.ContainerId, ["/bin/no-such-tool"], TimeSpan.FromSeconds(10), 1024, CancellationToken.None));
+                handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/no-such-tool"], TimeSpan.FromSeconds(10), 1024, CancellationToken.None));
             Assert.Contains("/bin/no-such-tool", missing.Message);
 
-            var capped = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "yes | head -c 100000"], TimeSpan.FromSeconds(10), 1000, CancellationToken.None);
+            var capped = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/sh", "-c", "yes | head -c 100000"], TimeSpan.FromSeconds(10), 1000, CancellationToken.None);
             // stdout and stderr share the budget; what is dropped is counted and marked at the end of the stream.
             Assert.Equal(0, capped.ExitCode);
             Assert.Equal(99_000, capped.DroppedOutputBytes);
@@ -168,7 +168,7 @@ public sealed class ConmonContainerTests
             Assert.Equal("\n[crisp: output truncated, 99000 more bytes dropped; stdout and stderr together are limited to 1000 bytes]\n", cappedText[1000..]);
 
             var sw = Stopwatch.StartNew();
-            var slow = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sleep", "10"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
+            var slow = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/sleep", "10"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
             sw.Stop();
             Assert.True(slow.TimedOut);
             // The upper bounds leave CI-load room while staying far below the commands' own run time (10 s, 100 s).
@@ -176,14 +176,14 @@ public sealed class ConmonContainerTests
 
             // The background sleep inherits the pipes; the call must not wait for it.
             sw.Restart();
-            var bg = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "sleep 100 & echo started"], TimeSpan.FromSeconds(5), 1024, CancellationToken.None);
+            var bg = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/sh", "-c", "sleep 100 & echo started"], TimeSpan.FromSeconds(5), 1024, CancellationToken.None);
             sw.Stop();
             Assert.Equal(0, bg.ExitCode);
             Assert.Equal("started\n", System.Text.Encoding.UTF8.GetString(bg.Stdout));
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4), $"took {sw.Elapsed}");
 
             sw.Restart();
-            var bgTimeout = await handler.ExecSyncAsync(bundle.ContainerId, ["/bin/sh", "-c", "sleep 100 & sleep 100"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
+            var bgTimeout = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["/bin/sh", "-c", "sleep 100 & sleep 100"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
             sw.Stop();
             Assert.True(bgTimeout.TimedOut);
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4), $"took {sw.Elapsed}");

@@ -42,7 +42,7 @@ public sealed class ExecSyncSharedPidNamespaceTests
             for (var round = 0; round < 2; round++)
             {
                 var sw = Stopwatch.StartNew();
-                var slow = await handler.ExecSyncAsync(bundle.ContainerId, ["sleep", "4324"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
+                var slow = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["sleep", "4324"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
                 sw.Stop();
                 Assert.True(slow.TimedOut);
                 // Far below the 4324 s the command would run; the slack is for a loaded CI machine (runc exec, kill, reap).
@@ -93,7 +93,7 @@ public sealed class ExecSyncSharedPidNamespaceTests
     /// <summary>Every process of the shared namespace as the container's /proc shows it, minus the listing shell.</summary>
     private static async Task<List<NsProcess>> NamespaceProcessesAsync(OciRuntimeHandler handler, BusyboxBundle bundle)
     {
-        var r = await handler.ExecSyncAsync(bundle.ContainerId,
+        var r = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId),
             ["sh", "-c", "for d in /proc/[0-9]*; do read -r l < \"$d/stat\" && echo \"$l\"; done"], TimeSpan.FromSeconds(10), 256 * 1024, CancellationToken.None);
         Assert.Equal(0, r.ExitCode);
         var self = -1;

@@ -24,7 +24,7 @@ public sealed class ExecSyncTimeoutTests
             for (var round = 0; round < 3; round++)
             {
                 var sw = Stopwatch.StartNew();
-                var slow = await handler.ExecSyncAsync(bundle.ContainerId, ["sleep", "4321"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
+                var slow = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["sleep", "4321"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
                 sw.Stop();
                 Assert.True(slow.TimedOut);
                 Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(1.5));
@@ -36,7 +36,7 @@ public sealed class ExecSyncTimeoutTests
             }
 
             // The container itself is untouched.
-            var ps = await handler.ExecSyncAsync(bundle.ContainerId, ["ps", "-o", "pid,args"], TimeSpan.FromSeconds(10), 64 * 1024, CancellationToken.None);
+            var ps = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["ps", "-o", "pid,args"], TimeSpan.FromSeconds(10), 64 * 1024, CancellationToken.None);
             Assert.Equal(0, ps.ExitCode);
             Assert.Contains("sleep 300", System.Text.Encoding.UTF8.GetString(ps.Stdout));
         }
@@ -57,7 +57,7 @@ public sealed class ExecSyncTimeoutTests
             await handler.StartAsync(bundle.ContainerId, CancellationToken.None);
 
             var sw = Stopwatch.StartNew();
-            var slow = await handler.ExecSyncAsync(bundle.ContainerId, ["sh", "-c", "sleep 4321 & sleep 4322 & sleep 4323"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
+            var slow = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId), ["sh", "-c", "sleep 4321 & sleep 4322 & sleep 4323"], TimeSpan.FromSeconds(1), 1024, CancellationToken.None);
             sw.Stop();
             Assert.True(slow.TimedOut);
             // A tree to kill on a loaded 2-core CI host: far below the 4321 s the tree would run, with room for runc exec, kill and reap.
@@ -82,7 +82,7 @@ public sealed class ExecSyncTimeoutTests
     /// <summary>Every process the container's own /proc shows (zombies included), read with shell builtins only.</summary>
     private static async Task<List<ContainerProcess>> ContainerProcessesAsync(OciRuntimeHandler handler, BusyboxBundle bundle)
     {
-        var r = await handler.ExecSyncAsync(bundle.ContainerId,
+        var r = await handler.ExecSyncAsync(ExecTarget.ById(bundle.ContainerId),
             ["sh", "-c", "for d in /proc/[0-9]*; do read -r l < \"$d/stat\" && echo \"$l\"; done"], TimeSpan.FromSeconds(10), 256 * 1024, CancellationToken.None);
         Assert.Equal(0, r.ExitCode);
         var result = new List<ContainerProcess>();

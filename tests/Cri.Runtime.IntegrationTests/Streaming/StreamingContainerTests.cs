@@ -182,7 +182,7 @@ public sealed class StreamingContainerTests
 
     private static async Task<string> PsAsync(RunningContainer c)
     {
-        var result = await c.Handler.ExecSyncAsync(c.Id, ["ps", "-o", "args"], TimeSpan.FromSeconds(10), 1 << 20, CancellationToken.None);
+        var result = await c.Handler.ExecSyncAsync(ExecTarget.ById(c.Id), ["ps", "-o", "args"], TimeSpan.FromSeconds(10), 1 << 20, CancellationToken.None);
         return Encoding.UTF8.GetString(result.Stdout);
     }
 

@@ -86,7 +86,7 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
 
     public Task UpdateResourcesAsync(string containerId, string linuxResourcesJson, CancellationToken ct) => Task.CompletedTask;
 
-    public Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct) =>
+    public Task<ExecResult> ExecSyncAsync(ExecTarget target, IReadOnlyList<string> command, TimeSpan timeout, int outputCapBytes, CancellationToken ct) =>
         throw new NotSupportedException("exec is not modelled by the fake handler");
 
     public Task<int> ExecAsync(string containerId, IReadOnlyList<string> command, bool tty, StreamingIo io, CancellationToken ct) =>

@@ -52,7 +52,8 @@ public sealed class RuntimeHarness : IDisposable
         var events = Events = new ContainerEventPublisher(Store, new ContainerEventBroadcaster(NullLogger<ContainerEventBroadcaster>.Instance));
         Exits = new ContainerExits(Store, locks, Watcher, Cgroups, handlers, events, NullLogger<ContainerExits>.Instance);
         ImageVolumes = new ImageVolumeManager(Layout, Store, Mounts, Images, NullLogger<ImageVolumeManager>.Instance);
-        Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, ImageVolumes, NullLogger<ContainerTeardown>.Instance);
+        Removal = new DeferredRemoval(Layout, Mounts, NullLogger<DeferredRemoval>.Instance);
+        Teardown = new ContainerTeardown(Store, locks, handlers, Mounts, Exits, events, cpuRates, ImageVolumes, Removal, NullLogger<ContainerTeardown>.Instance);
         Creator = new ContainerCreator(Layout, Store, locks, handlers, Cgroups, Images, Mounts, host, Teardown, events,
             new AppArmorProfiles(AppArmor, Path.Combine(_dir, "root", "apparmor"), NullLogger<AppArmorProfiles>.Instance), selinuxLabels,
             new RuntimeOptions { Root = Layout.Root, StateDir = Layout.StateDir },
@@ -60,12 +61,14 @@ public sealed class RuntimeHarness : IDisposable
             NullLogger<ContainerCreator>.Instance);
         Containers = new ContainerService(Store, locks, handlers, host, Exits, events, NullLogger<ContainerService>.Instance);
         Sandboxes = new SandboxService(Layout, Store, locks, handlers, Cgroups, Namespaces, Network, Mounts, Teardown, events, cpuRates, selinuxLabels, NullLogger<SandboxService>.Instance);
-        Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, ImageVolumes, NullLogger<RecoveryService>.Instance);
+        Recovery = new RecoveryService(Layout, Store, locks, handlers, Namespaces, Network, Mounts, Teardown, Exits, Sandboxes, ImageVolumes, Removal, NullLogger<RecoveryService>.Instance);
         // A kill is reported as conmon would: the exit reaches the exit handling of whichever crispd is running.
         Handler.Exited = (id, code) => Exits.MarkExitedAsync(id, code, DateTimeOffset.UtcNow, oomKilled: false);
     }
 
     public RuntimeLayout Layout { get; }
+
+    public DeferredRemoval Removal { get; }
     /// <summary>The CDI spec directory the creator reads (absent until a test writes a spec into it).</summary>
     public string CdiDir => Path.Combine(_dir, "cdi");
     public InMemoryStateStore Store { get; }
