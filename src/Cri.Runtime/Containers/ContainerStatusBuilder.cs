@@ -1,4 +1,5 @@
 using Crisp.Cri.V1;
+using Crisp.Runtime.Api;
 using Crisp.Runtime.State;
 
 namespace Crisp.Runtime.Containers;
@@ -6,6 +7,14 @@ namespace Crisp.Runtime.Containers;
 /// <summary>Turns a container record into the CRI views (ContainerStatus, Container) the kubelet reads.</summary>
 public static class ContainerStatusBuilder
 {
+    /// <summary>
+    /// The record fields <see cref="Status"/> reads that can change after the create (the rest are set once): a status
+    /// built when these were equal is still the status of the record. Keep it beside <see cref="Status"/>.
+    /// </summary>
+    public static StatusInputs Inputs(ContainerRecord record) => new(
+        record.Phase, record.StartedAtNanos, record.FinishedAtNanos, record.ExitCode, record.Reason, record.Message,
+        record.LogPath, record.Resources, record.User);
+
     public static ContainerStatus Status(ContainerRecord record)
     {
         var config = record.Config;
@@ -74,3 +83,8 @@ public static class ContainerStatusBuilder
         return new ContainerStats { Attributes = attributes };
     }
 }
+
+/// <summary>What a container's status is made of besides what the create fixed; see <see cref="ContainerStatusBuilder.Inputs"/>.</summary>
+public readonly record struct StatusInputs(
+    ContainerPhase Phase, long StartedAtNanos, long FinishedAtNanos, int ExitCode, string Reason, string Message,
+    string LogPath, LinuxContainerResources Resources, ResolvedUser? User);

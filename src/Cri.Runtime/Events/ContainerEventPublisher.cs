@@ -9,10 +9,12 @@ namespace Crisp.Runtime.Events;
 /// GetContainerEvents: builds each event from the records as they are now and hands it to the broadcaster. Evented
 /// PLEG replaces its cached pod status with the one an event carries, so every event carries the pod's status and all
 /// its containers' statuses; the pod's containers come from the store's per-pod index (never a scan of the node), and
-/// a pod-wide operation builds that view once for all the events it publishes.
+/// only the statuses that changed since the pod's last event are built again (<see cref="PodStatusCache"/>).
 /// </summary>
 public sealed class ContainerEventPublisher(IStateStore store, ContainerEventBroadcaster broadcaster)
 {
+    private readonly PodStatusCache _statuses = new();
+
     /// <summary>Subscribes to CREATED/STARTED/STOPPED/DELETED events; dispose the subscription to stop.</summary>
     public ContainerEventBroadcaster.Subscription Subscribe() => broadcaster.Subscribe();
 
@@ -25,10 +27,15 @@ public sealed class ContainerEventPublisher(IStateStore store, ContainerEventBro
     /// <summary>One event per container of one pod (a pod's stop or removal), all from one view of the pod.</summary>
     public void PublishAll(IReadOnlyCollection<ContainerRecord> records, ContainerEventType type)
     {
-        if (broadcaster.SubscriberCount == 0 || records.Count == 0) return;
+        if (records.Count == 0 || !HasSubscribers()) return;
         var sandboxId = records.First().SandboxId;
-        var view = PodView(sandboxId, type == ContainerEventType.ContainerDeletedEvent ? records : []);
-        foreach (var record in records) broadcaster.Publish(Event(record.Id, type, view));
+        var pod = _statuses.For(sandboxId);
+        // Views and publication under one lock: a pod's events leave in the order their views were taken.
+        lock (pod)
+        {
+            var view = PodView(sandboxId, pod, type == ContainerEventType.ContainerDeletedEvent ? records : []);
+            foreach (var record in records) broadcaster.Publish(Event(record.Id, type, view));
+        }
     }
 
     /// <summary>
@@ -38,27 +45,32 @@ public sealed class ContainerEventPublisher(IStateStore store, ContainerEventBro
     /// </summary>
     public void PublishSandbox(SandboxRecord sandbox, ContainerEventType type)
     {
-        if (broadcaster.SubscriberCount == 0) return;
-        broadcaster.Publish(Event(sandbox.Id, type, (SandboxStatusBuilder.Status(sandbox), ContainerStatuses(sandbox.Id, []))));
+        if (HasSubscribers())
+        {
+            var pod = _statuses.For(sandbox.Id);
+            lock (pod)
+                broadcaster.Publish(Event(sandbox.Id, type, (SandboxStatusBuilder.Status(sandbox), VisibleStatuses(sandbox.Id, pod, []))));
+        }
+        if (type == ContainerEventType.ContainerDeletedEvent) _statuses.Forget(sandbox.Id);
     }
 
-    private (PodSandboxStatus? Sandbox, IReadOnlyList<ContainerStatus> Containers) PodView(string sandboxId, IReadOnlyCollection<ContainerRecord> deleted)
+    private bool HasSubscribers()
+    {
+        if (broadcaster.SubscriberCount > 0) return true;
+        _statuses.Clear();
+        return false;
+    }
+
+    private (PodSandboxStatus? Sandbox, IReadOnlyList<ContainerStatus> Containers) PodView(
+        string sandboxId, PodStatusCache.PodStatuses pod, IReadOnlyCollection<ContainerRecord> deleted)
     {
         var sandbox = store.FindSandbox(sandboxId);
-        return (sandbox is null ? null : SandboxStatusBuilder.Status(sandbox), ContainerStatuses(sandboxId, deleted));
+        return (sandbox is null ? null : SandboxStatusBuilder.Status(sandbox), VisibleStatuses(sandboxId, pod, deleted));
     }
 
     /// <summary>The pod's visible containers; a deleted container is no longer visible but its last status belongs in its own event.</summary>
-    private List<ContainerStatus> ContainerStatuses(string sandboxId, IReadOnlyCollection<ContainerRecord> deleted)
-    {
-        var records = store.ContainersOf(sandboxId).Where(ContainerFilters.IsVisible).ToList();
-        if (deleted.Count > 0)
-        {
-            var listed = records.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
-            records.AddRange(deleted.Where(d => !listed.Contains(d.Id)));
-        }
-        return records.OrderBy(c => c.CreatedAtNanos).Select(ContainerStatusBuilder.Status).ToList();
-    }
+    private ContainerStatus[] VisibleStatuses(string sandboxId, PodStatusCache.PodStatuses pod, IReadOnlyCollection<ContainerRecord> deleted) =>
+        pod.Refresh(store.ContainersOf(sandboxId).Where(ContainerFilters.IsVisible).Concat(deleted));
 
     private static ContainerEventResponse Event(string id, ContainerEventType type, (PodSandboxStatus? Sandbox, IReadOnlyList<ContainerStatus> Containers) view)
     {
@@ -69,8 +81,8 @@ public sealed class ContainerEventPublisher(IStateStore store, ContainerEventBro
             CreatedAt = UnixNanos.Now(),
             PodSandboxStatus = view.Sandbox,
         };
-        // The status messages are shared between the events of one view: protobuf messages have no parent, and
-        // nothing modifies an event once it is published.
+        // The status messages are shared between events (and kept for the next ones): protobuf messages have no
+        // parent, and nothing modifies an event once it is published.
         response.ContainersStatuses.Add(view.Containers);
         return response;
     }
