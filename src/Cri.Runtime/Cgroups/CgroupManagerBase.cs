@@ -18,6 +18,7 @@ internal abstract class CgroupManagerBase(CgroupNaming naming) : ICgroupManager
 
     public abstract Task EnsurePodCgroupAsync(string podCgroupParent, CancellationToken ct);
     public abstract Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct);
+    public abstract Task<bool> SawOomKillAsync(string cgroupsPath, CancellationToken ct);
     public abstract Task RemoveAsync(string cgroupsPath, CancellationToken ct);
 
     /// <summary>

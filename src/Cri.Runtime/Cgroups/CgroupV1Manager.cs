@@ -67,6 +67,13 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
         }
     }
 
+    public override async Task<bool> SawOomKillAsync(string cgroupsPath, CancellationToken ct)
+    {
+        if (Dir("memory", cgroupsPath) is not { } memory || !Directory.Exists(memory)) return false;
+        var oom = await CgroupFiles.ReadKeyValuesAsync(memory, "memory.oom_control", ct).ConfigureAwait(false);
+        return oom.GetValueOrDefault("oom_kill") > 0;
+    }
+
     public override async Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct)
     {
         var memory = Dir("memory", cgroupsPath);

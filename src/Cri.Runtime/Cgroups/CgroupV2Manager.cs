@@ -45,6 +45,14 @@ internal sealed class CgroupV2Manager(CgroupNaming naming, string root = "/sys/f
         }
     }
 
+    public override async Task<bool> SawOomKillAsync(string cgroupsPath, CancellationToken ct)
+    {
+        var dir = Dir(cgroupsPath);
+        if (!Directory.Exists(dir)) return false;
+        var events = await CgroupFiles.ReadKeyValuesAsync(dir, "memory.events", ct).ConfigureAwait(false);
+        return events.GetValueOrDefault("oom_kill") > 0;
+    }
+
     public override async Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct)
     {
         var dir = Dir(cgroupsPath);

@@ -33,6 +33,12 @@ public interface ICgroupManager
     /// <summary>A usage sample, or null when the cgroup does not exist.</summary>
     Task<CgroupStats?> ReadStatsAsync(string cgroupsPath, CancellationToken ct);
 
+    /// <summary>
+    /// Whether the kernel OOM-killed a process of the cgroup (its oom_kill count is above 0); false when it does not
+    /// exist. One file, where <see cref="ReadStatsAsync"/> reads a dozen: every exit of a pod's stop asks it.
+    /// </summary>
+    Task<bool> SawOomKillAsync(string cgroupsPath, CancellationToken ct);
+
     /// <summary>Removes the cgroup and anything left below it, leaf first, in every controller; absent is fine.</summary>
     Task RemoveAsync(string cgroupsPath, CancellationToken ct);
 }

@@ -187,8 +187,7 @@ public sealed partial class ContainerExits
     {
         try
         {
-            var stats = await _cgroups.ReadStatsAsync(record.CgroupsPath, CancellationToken.None);
-            return stats?.OomKilled ?? false;
+            return await _cgroups.SawOomKillAsync(record.CgroupsPath, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -39,7 +39,11 @@ public sealed partial class ContainerTeardown(
         await StopAsync(record, timeout, cancellationToken);
     }
 
-    public async Task StopAsync(ContainerRecord record, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task StopAsync(ContainerRecord record, TimeSpan timeout, CancellationToken cancellationToken) =>
+        StopAsync(record, timeout, killedNeverStarted: false, cancellationToken);
+
+    /// <param name="killedNeverStarted">The caller already killed the never-started container's init (see <see cref="StopAllAsync"/>).</param>
+    private async Task StopAsync(ContainerRecord record, TimeSpan timeout, bool killedNeverStarted, CancellationToken cancellationToken)
     {
         if (record.Phase is not (ContainerPhase.Running or ContainerPhase.Created)) return;
         var handler = handlers.Get(record.RuntimeHandler);
@@ -51,7 +55,7 @@ public sealed partial class ContainerTeardown(
         }
         // A container that never started has one process, runc init waiting on its exec fifo: a signal to it (checked
         // against its recorded start time) ends it without starting a runtime process.
-        if (!KillNeverStarted(record)) await handler.KillAsync(record.Id, SigKill, all: true, cancellationToken);
+        if (!killedNeverStarted && !KillNeverStarted(record)) await handler.KillAsync(record.Id, SigKill, all: true, cancellationToken);
         if (await exits.WaitForExitAsync(record, KillGrace, cancellationToken)) return;
 
         // The exit notification did not arrive: ask the runtime and take conmon's exit file if it is there.
@@ -73,13 +77,19 @@ public sealed partial class ContainerTeardown(
 
     /// <summary>
     /// Stops every container of a pod (StopPodSandbox, RemovePodSandbox) without grace, several at once so the waits for
-    /// their exits overlap instead of adding up.
+    /// their exits overlap instead of adding up. Never-started containers are all signalled first (a kill(2) each, no
+    /// runtime process): their conmons then report the exits together, instead of <see cref="PodParallelism"/> at a
+    /// time, each batch waiting for conmon to be scheduled on a loaded node.
     /// </summary>
-    public Task StopAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(
-            records.Where(r => r.Phase is ContainerPhase.Running or ContainerPhase.Created),
+    public async Task StopAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
+    {
+        var live = records.Where(r => r.Phase is ContainerPhase.Running or ContainerPhase.Created).ToList();
+        var killed = live.Where(KillNeverStarted).ToHashSet();
+        await Parallel.ForEachAsync(
+            live,
             new ParallelOptions { MaxDegreeOfParallelism = PodParallelism, CancellationToken = cancellationToken },
-            async (record, token) => await StopAsync(record, TimeSpan.Zero, token));
+            async (record, token) => await StopAsync(record, TimeSpan.Zero, killed.Contains(record), token));
+    }
 
     /// <summary>
     /// Removes every container of a pod: stopped first, all marked Removing in one write, their runtime state, mounts

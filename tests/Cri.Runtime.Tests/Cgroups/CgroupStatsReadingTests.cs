@@ -118,4 +118,23 @@ public sealed class CgroupStatsReadingTests : IDisposable
         Assert.Null(stats.Io);
         Assert.Null(stats.CpuPressure);
     }
+
+    [Fact]
+    public async Task The_oom_kill_check_reads_the_one_counter_of_either_version_and_an_absent_cgroup_saw_none()
+    {
+        Write("v2/killed", "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+        Write("v2/spared", "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n");
+        var v2 = new CgroupV2Manager(CgroupNaming.For("cgroupfs"), Path.Combine(_root, "v2"));
+        Write("memory/killed", "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        Write("memory/spared", "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+        var v1 = new CgroupV1Manager(CgroupNaming.For("cgroupfs"), new CgroupV1MountTable(
+            new Dictionary<string, string> { ["memory"] = Path.Combine(_root, "memory") }, [Path.Combine(_root, "memory")], null));
+
+        foreach (ICgroupManager manager in new ICgroupManager[] { v2, v1 })
+        {
+            Assert.True(await manager.SawOomKillAsync("/killed", CancellationToken.None));
+            Assert.False(await manager.SawOomKillAsync("/spared", CancellationToken.None));
+            Assert.False(await manager.SawOomKillAsync("/absent", CancellationToken.None));
+        }
+    }
 }

@@ -43,6 +43,12 @@ public sealed class FakeCgroupManager : ICgroupManager
         return Task.FromResult(Stats.TryGetValue(cgroupsPath, out var stats) ? stats : null);
     }
 
+    public Task<bool> SawOomKillAsync(string cgroupsPath, CancellationToken ct)
+    {
+        _calls.Enqueue("oom " + cgroupsPath);
+        return Task.FromResult(Stats.TryGetValue(cgroupsPath, out var stats) && stats.OomKilled);
+    }
+
     public Task RemoveAsync(string cgroupsPath, CancellationToken ct)
     {
         _calls.Enqueue("remove " + cgroupsPath);
