@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crisp.Cri.V1;
 using Crisp.Runtime.Api;
 using Crisp.Runtime.Events;
@@ -71,6 +72,8 @@ public sealed partial class ContainerTeardown(
             $"container {record.Id} did not exit within {KillGrace.TotalSeconds}s of SIGKILL (runtime state {state.Status})");
     }
 
+    private static long Ms(TimeSpan elapsed) => (long)elapsed.TotalMilliseconds;
+
     private static bool KillNeverStarted(ContainerRecord record) =>
         record is { Phase: ContainerPhase.Created, Pid: > 0, PidStartTime: > 0 }
         && new ProcessIdentity(record.Pid, record.PidStartTime).Signal(SigKill);
@@ -98,7 +101,10 @@ public sealed partial class ContainerTeardown(
     /// </summary>
     public async Task RemoveAllAsync(IReadOnlyCollection<ContainerRecord> records, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         await StopAllAsync(records, cancellationToken);
+        var stopped = Stopwatch.GetElapsedTime(started);
+        TimeSpan marked = default, undone = default, deleted = default;
         var held = new List<IDisposable>(records.Count);
         var removed = new List<ContainerRecord>(records.Count);
         var failures = new List<Exception>();
@@ -111,8 +117,9 @@ public sealed partial class ContainerTeardown(
             }
             foreach (var record in removed) record.Phase = ContainerPhase.Removing;
             await store.SaveAllAsync(removed, CancellationToken.None);
+            marked = Stopwatch.GetElapsedTime(started);
             var destroyed = new System.Collections.Concurrent.ConcurrentBag<ContainerRecord>();
-            await Parallel.ForEachAsync(removed, new ParallelOptions { MaxDegreeOfParallelism = PodParallelism }, async (record, _) =>
+            await BlockingFanOut.RunAsync(removed, PodParallelism, async record =>
             {
                 try
                 {
@@ -125,8 +132,10 @@ public sealed partial class ContainerTeardown(
                 }
             });
             removed = [.. destroyed];
+            undone = Stopwatch.GetElapsedTime(started);
             await store.DeleteContainersAsync(removed.Select(r => r.Id).ToList(), CancellationToken.None);
             await imageVolumes.ReleaseAsync(removed);
+            deleted = Stopwatch.GetElapsedTime(started);
             events.PublishAll(removed, ContainerEventType.ContainerDeletedEvent);
         }
         finally
@@ -140,6 +149,7 @@ public sealed partial class ContainerTeardown(
             cpuRates.Forget(record.Id);
         }
         Log.ContainersRemoved(logger, removed.Count);
+        Log.RemovalTimings(logger, removed.Count, Ms(stopped), Ms(marked), Ms(undone), Ms(deleted), Ms(Stopwatch.GetElapsedTime(started)));
         if (failures.Count > 0)
             throw new RuntimeException(RuntimeErrorKind.Internal,
                 $"{failures.Count} of {records.Count} containers could not be removed (kept as Removing for a retry); first: {failures[0].Message}",
@@ -225,6 +235,10 @@ public sealed partial class ContainerTeardown(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "{Count} containers of a pod removed")]
         public static partial void ContainersRemoved(ILogger logger, int count);
+
+        [LoggerMessage(Level = LogLevel.Debug,
+            Message = "Removal of {Count} containers, ms since its start: stopped {Stopped}, marked Removing {Marked}, effects undone {Undone}, records deleted {Deleted}, events published {Published}")]
+        public static partial void RemovalTimings(ILogger logger, int count, long stopped, long marked, long undone, long deleted, long published);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} removed")]
         public static partial void ContainerRemoved(ILogger logger, string containerId);
