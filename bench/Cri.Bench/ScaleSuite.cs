@@ -9,7 +9,8 @@ namespace Crisp.Bench;
 /// <summary>
 /// `--scale N`: one pod filled with N created (never started) containers, as a kubelet leaves a pod whose
 /// containers wait on an init container. Times the create rate, ListContainers over them, a kill -9 of crispd
-/// and restart until ListContainers is correct again, then StopPodSandbox and RemovePodSandbox of the full pod.
+/// and restart until ListContainers is correct again, then StopPodSandbox and RemovePodSandbox of the full pod while a
+/// GetContainerEvents subscriber reads every event, as the kubelet's Evented PLEG does.
 /// </summary>
 public sealed class ScaleSuite(int containers) : IBenchSuite
 {
@@ -67,6 +68,12 @@ public sealed class ScaleSuite(int containers) : IBenchSuite
             rows.Add(new(Name, $"kill -9, restart to a correct ListContainers ({containers})", Seconds(correct),
                 Note: $"socket answered after {Seconds(serving)} (includes process start); goal <= 2 s"));
 
+            using var subscription = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var stream = daemon.Runtime.GetContainerEvents(new GetEventsRequest(), cancellationToken: subscription.Token);
+            var received = ReadEventsUntilDeletedAsync(stream.ResponseStream, podId, subscription.Token);
+            // The subscription exists once the server has the call; give it a moment before acting.
+            await Task.Delay(300, cancellationToken);
+
             var stopped = Stopwatch.GetTimestamp();
             await step.RunAsync("StopPodSandbox", async () =>
                 await daemon.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, cancellationToken: cancellationToken));
@@ -78,6 +85,13 @@ public sealed class ScaleSuite(int containers) : IBenchSuite
             rows.Add(new(Name, $"StopPodSandbox ({containers} created containers)", Seconds(stopSeconds)));
             rows.Add(new(Name, $"RemovePodSandbox ({containers} created containers)", Seconds(removeSeconds)));
             rows.Add(new(Name, "StopPodSandbox + RemovePodSandbox", Seconds(stopSeconds + removeSeconds), Note: "goal < 10 s for 1000"));
+            subscription.CancelAfter(TimeSpan.FromSeconds(60));
+            var (events, bytes) = await step.RunAsync("GetContainerEvents until the sandbox's DELETED", () => received);
+            // Each container's STOPPED and DELETED, the sandbox's STOPPED and DELETED.
+            if (events != 2 * containers + 2)
+                throw new BenchStepException(Name, "GetContainerEvents", new InvalidOperationException($"{events} events, expected {2 * containers + 2}"));
+            rows.Add(new(Name, $"GetContainerEvents during stop + remove ({containers})", events.ToString(CultureInfo.InvariantCulture) + " events",
+                Note: $"{bytes / (1024.0 * 1024.0):F1} MiB: every event carries every container's status"));
         }
         catch (BenchStepException e)
         {
@@ -93,6 +107,21 @@ public sealed class ScaleSuite(int containers) : IBenchSuite
                 rows.Add(new(Name, "FAILED", "", Note: $"cgroups still populated after cleanup: {string.Join(", ", leftCgroups.Take(3))}"));
         }
         return rows;
+    }
+
+    /// <summary>Counts the events and their serialized bytes until the sandbox's own DELETED event.</summary>
+    private static async Task<(int Events, long Bytes)> ReadEventsUntilDeletedAsync(
+        Grpc.Core.IAsyncStreamReader<ContainerEventResponse> reader, string podId, CancellationToken cancellationToken)
+    {
+        var (events, bytes) = (0, 0L);
+        while (await reader.MoveNext(cancellationToken))
+        {
+            var e = reader.Current;
+            events++;
+            bytes += e.CalculateSize();
+            if (e.ContainerId == podId && e.ContainerEventType == ContainerEventType.ContainerDeletedEvent) break;
+        }
+        return (events, bytes);
     }
 
     private static void RequireAllCreated(ListContainersResponse listed, int expected)
