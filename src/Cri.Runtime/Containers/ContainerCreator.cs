@@ -94,6 +94,9 @@ public sealed partial class ContainerCreator
         var image = await _images.FindAsync(imageName, cancellationToken)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"config.image.image: image \"{imageName}\" not found; pull it first");
         var handler = _handlers.Get(sandbox.RuntimeHandler);
+        // The spec depends on the probe's verdict (recursive read-only mounts): a create that arrives while crispd
+        // still probes waits for it.
+        await handler.Probed.WaitAsync(cancellationToken);
         // Resolved before anything is made: an unknown device or a broken spec changes nothing.
         var cdiDevices = ResolveCdiDevices(config);
         var imageVolumes = await _imageVolumes.ResolveAsync(config, sandbox, cancellationToken);

@@ -10,8 +10,14 @@ public interface IRuntimeHandler
     /// <summary>Absolute path of the runtime binary (empty when it was not found).</summary>
     string BinaryPath { get; }
 
-    /// <summary>Probed once when the registry is built; never re-probed.</summary>
+    /// <summary>Probed once at start; never re-probed. Holds the probe's verdict once <see cref="Probed"/> completed.</summary>
     HandlerAvailability Availability { get; }
+
+    /// <summary>
+    /// Completes when <see cref="Availability"/> is the probe's verdict: crispd serves while the probe still runs, so
+    /// whatever depends on the verdict awaits this first (see <see cref="RuntimeHandlerRegistry.GetReadyAsync"/>).
+    /// </summary>
+    Task Probed => Task.CompletedTask;
 
     /// <summary>
     /// Starts conmon, which runs `&lt;runtime&gt; create`; returns once the container is Created and its pid file is written.

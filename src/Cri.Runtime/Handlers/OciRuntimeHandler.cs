@@ -39,12 +39,27 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
     public string ConmonPath { get; }
     public string Root => _options.Root;
     public HandlerAvailability Availability { get; private set; }
+    private Task _probed = Task.CompletedTask;
 
-    /// <summary>Runs the host probe once (see <see cref="HandlerProbe"/>) and caches its verdict.</summary>
-    public async Task ProbeAsync(CancellationToken ct)
+    public Task Probed => _probed;
+
+    /// <summary>
+    /// Runs the host probe once (see <see cref="HandlerProbe"/>) and caches its verdict; <see cref="Probed"/> completes
+    /// with it. A probe that fails unexpectedly leaves the handler not ready with that reason instead of stopping crispd.
+    /// </summary>
+    public Task ProbeAsync(CancellationToken ct) => _probed = ProbeOnceAsync(ct);
+
+    private async Task ProbeOnceAsync(CancellationToken ct)
     {
         if (BinaryPath.Length == 0 || !File.Exists(ConmonPath)) return;
-        Availability = await HandlerProbe.ProbeAsync(Name, BinaryPath, _systemdCgroup, ct).ConfigureAwait(false);
+        try
+        {
+            Availability = await HandlerProbe.ProbeAsync(Name, BinaryPath, _systemdCgroup, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Availability = HandlerAvailability.NotReady($"probing {Name} ({BinaryPath}) failed: {e.Message}");
+        }
         if (Availability.Ready) LogReady(_logger, Name, BinaryPath, Availability.SupportsRecursiveReadOnlyMounts, Availability.SupportsUserNamespaces);
         else LogNotReady(_logger, Name, Availability.Reason ?? "");
     }
@@ -66,7 +81,7 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
 
     public async Task CreateAsync(ContainerLaunch launch, CancellationToken ct)
     {
-        EnsureReady();
+        await EnsureReadyAsync(ct).ConfigureAwait(false);
         OwnedDirectory.Ensure(_options.Root);
         var pid = await _conmon.CreateAsync(launch, BinaryPath, RuntimeArgs(), ct).ConfigureAwait(false);
         LogCreated(_logger, launch.ContainerId, pid, Name);
@@ -182,8 +197,9 @@ public sealed partial class OciRuntimeHandler : IRuntimeHandler
         await ConmonControl.ReopenLogAsync(state.Bundle, containerId, logPath, ct).ConfigureAwait(false);
     }
 
-    private void EnsureReady()
+    private async Task EnsureReadyAsync(CancellationToken ct)
     {
+        await _probed.WaitAsync(ct).ConfigureAwait(false);
         if (!Availability.Ready)
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"runtime handler {Name} is not ready: {Availability.Reason}");
     }

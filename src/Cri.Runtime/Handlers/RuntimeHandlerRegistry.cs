@@ -47,15 +47,22 @@ public sealed class RuntimeHandlerRegistry
                 $"runtime_handler \"{name}\" is not configured (known: {Known()})");
     }
 
-    /// <summary>Like <see cref="Get"/>, but refuses a handler that cannot run containers on this host, with its reason.</summary>
-    public IRuntimeHandler GetReady(string? name)
+    /// <summary>
+    /// Like <see cref="Get"/>, but refuses a handler that cannot run containers on this host, with its reason; waits
+    /// for the handler's probe verdict first (crispd serves while the probes run).
+    /// </summary>
+    public async Task<IRuntimeHandler> GetReadyAsync(string? name, CancellationToken ct)
     {
         var handler = Get(name);
+        await handler.Probed.WaitAsync(ct).ConfigureAwait(false);
         if (!handler.Availability.Ready)
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition,
                 $"runtime_handler \"{handler.Name}\" is not ready on this host: {handler.Availability.Reason}");
         return handler;
     }
+
+    /// <summary>Completes when every handler's <see cref="IRuntimeHandler.Availability"/> is its probe's verdict.</summary>
+    public Task WhenProbedAsync(CancellationToken ct) => Task.WhenAll(All.Select(h => h.Probed)).WaitAsync(ct);
 
     private string Known() => string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal));
 }

@@ -8,10 +8,12 @@ using Microsoft.Extensions.Hosting;
 namespace Crisp.Runtime.Recovery;
 
 /// <summary>
-/// Runs once when crispd starts, before the gRPC server serves: probes the runtime handlers, reconciles the state
-/// store with the host (after rebuilding it from disk when its database was unusable; see
-/// <see cref="DiskStateRebuilder"/>) (see <see cref="RecoveryService.RecoverAsync"/>), then starts watching conmon exit files
-/// (and the persist-dir backstop poll) until the host stops.
+/// Runs once when crispd starts, before the gRPC server serves: reconciles the state store with the host (after
+/// rebuilding it from disk when its database was unusable; see <see cref="DiskStateRebuilder"/>) (see
+/// <see cref="RecoveryService.RecoverAsync"/>), then starts watching conmon exit files (and the persist-dir backstop
+/// poll) until the host stops. The runtime handlers' probes start here too but do not hold the socket back: each runs
+/// a container of its own (several runtime processes, the longest step of an empty start), and every RPC that depends
+/// on a verdict awaits it (<see cref="IRuntimeHandler.Probed"/>), so no status is answered from an unprobed handler.
 /// </summary>
 public sealed class RuntimeStartupService : IHostedService, IDisposable
 {
@@ -23,6 +25,7 @@ public sealed class RuntimeStartupService : IHostedService, IDisposable
     private readonly DiskStateRebuilder _rebuilder;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _exitPoll;
+    private Task _probes = Task.CompletedTask;
 
     public RuntimeStartupService(
         RuntimeHandlerRegistry handlers, RecoveryService recovery, ExitWatcher watcher, ContainerExits exits, StateStore store, IImageManager images,
@@ -41,19 +44,11 @@ public sealed class RuntimeStartupService : IHostedService, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // The probe runs a container of its own (several runtime processes, the longest step of a restart on a busy
-        // host); recovery needs no verdict from it, so the two overlap and the socket answers sooner.
-        var probes = Task.WhenAll(_handlers.All.OfType<OciRuntimeHandler>().Select(h => h.ProbeAsync(cancellationToken)));
-        try
-        {
-            // A database set aside as unusable left the store empty: first take back what the host still proves.
-            if (_store.SetAsideDatabase is not null) await _rebuilder.RebuildAsync(cancellationToken);
-            await _recovery.RecoverAsync(cancellationToken);
-        }
-        finally
-        {
-            await probes;
-        }
+        // Recovery needs no verdict from the probes, so the two overlap; the probes outlive this method (see above).
+        _probes = Task.WhenAll(_handlers.All.OfType<OciRuntimeHandler>().Select(h => h.ProbeAsync(_stopping.Token)));
+        // A database set aside as unusable left the store empty: first take back what the host still proves.
+        if (_store.SetAsideDatabase is not null) await _rebuilder.RebuildAsync(cancellationToken);
+        await _recovery.RecoverAsync(cancellationToken);
         _watcher.Start();
         _exitPoll = Task.Run(() => _exits.PollExitsAsync(_stopping.Token), CancellationToken.None);
     }
@@ -62,6 +57,9 @@ public sealed class RuntimeStartupService : IHostedService, IDisposable
     {
         await _stopping.CancelAsync();
         if (_exitPoll is not null) await _exitPoll.WaitAsync(cancellationToken);
+        // A probe cut short by the stop still removes its throw-away bundle before crispd exits.
+        try { await _probes.WaitAsync(cancellationToken); }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
     }
 
     public void Dispose() => _stopping.Dispose();

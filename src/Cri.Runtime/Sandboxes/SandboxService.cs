@@ -48,7 +48,7 @@ public sealed partial class SandboxService(
         var config = request.Config ?? throw RuntimeException.InvalidField("config", "must be set");
         SandboxValidator.Validate(config);
         // "" selects the default handler. Unknown: InvalidArgument; known but unable to run here: FailedPrecondition.
-        var handlerName = handlers.GetReady(request.RuntimeHandler).Name;
+        var handlerName = (await handlers.GetReadyAsync(request.RuntimeHandler, cancellationToken)).Name;
         if (config.Linux?.SecurityContext?.NamespaceOptions?.Network != NamespaceMode.Node && network.Status is { Ready: false } notReady)
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"pod network is not ready: {notReady.Message}");
 

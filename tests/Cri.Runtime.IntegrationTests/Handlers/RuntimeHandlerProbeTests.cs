@@ -55,7 +55,7 @@ public sealed class RuntimeHandlerProbeTests
         var crun = registry.Get("crun");
         Assert.False(crun.Availability.Ready);
         Assert.Contains("cgroups in hybrid mode not supported", crun.Availability.Reason);
-        var refused = Assert.Throws<RuntimeException>(() => registry.GetReady("crun"));
+        var refused = await Assert.ThrowsAsync<RuntimeException>(() => registry.GetReadyAsync("crun", CancellationToken.None));
         Assert.Equal(RuntimeErrorKind.FailedPrecondition, refused.Kind);
         Assert.Contains("hybrid", refused.Message);
     }

@@ -16,6 +16,7 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
     public string Name => name;
     public string BinaryPath => "/usr/bin/" + name;
     public HandlerAvailability Availability { get; set; } = new(true, null, false, false);
+    public Task Probed { get; set; } = Task.CompletedTask;
 
     public Exception? FailCreate { get; set; }
     public Exception? FailStart { get; set; }

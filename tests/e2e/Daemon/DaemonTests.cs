@@ -50,6 +50,25 @@ public sealed class DaemonTests
     }
 
     [Fact]
+    public async Task The_first_Status_answered_reports_the_probed_handlers_not_their_unprobed_state()
+    {
+        // crispd serves while it still probes its runtime handlers: the very first Status must wait for the verdict.
+        await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { WaitUntilServing = false });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        StatusResponse? status = null;
+        while (status is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"crispd did not answer Status within 60 s:\n{daemon.Output}");
+            try { status = await daemon.Runtime.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(30)); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable) { await Task.Delay(2); }
+        }
+
+        var runtimeReady = status.Status.Conditions.Single(c => c.Type == "RuntimeReady");
+        Assert.True(runtimeReady.Status, runtimeReady.Message);
+        Assert.True(Assert.Single(status.RuntimeHandlers, h => h.Name == "runc").Features.RecursiveReadOnlyMounts);
+    }
+
+    [Fact]
     public async Task Status_turns_network_ready_once_a_valid_cni_config_exists()
     {
         await using var daemon = await CrispDaemon.StartAsync(new DaemonOptions { CniConfig = null });

@@ -8,8 +8,10 @@ public sealed partial class CrispRuntimeService
 {
     public const string RuntimeNotReadyReason = "RuntimeHandlerNotReady";
 
-    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
+        // crispd serves while the handlers are probed: RuntimeReady and the handlers' features are their verdicts.
+        await handlers.WhenProbedAsync(context.CancellationToken);
         var response = new StatusResponse { Status = new RuntimeStatus() };
         response.Status.Conditions.Add(RuntimeCondition());
         response.Status.Conditions.Add(NetworkCondition());
@@ -30,7 +32,7 @@ public sealed partial class CrispRuntimeService
             response.Info.Add("cdi", CdiJson());
             response.Info.Add("damagedState", DamagedStateJson());
         }
-        return Task.FromResult(response);
+        return response;
     }
 
     private static Crisp.Cri.V1.RuntimeHandler HandlerEntry(string name, Crisp.Runtime.Handlers.HandlerAvailability availability) => new()
