@@ -148,8 +148,10 @@ internal sealed partial class LayerExtractor
                 Filesystem(entry.Name, () =>
                 {
                     RemoveExisting(path, relative, Libc.StatNoFollow(path));
-                    // A hard link shares its target's inode, so the target's entry already set ownership, mode and times.
                     Libc.HardLink(target, path);
+                    // The link's own header then sets owner, xattrs, mode and times of the shared inode, as containerd's
+                    // and Docker's extractors do, so an image unpacks to the same files under every runtime.
+                    ApplyMetadata(path, entry, isSymlink: false, isDirectory: false);
                 });
                 break;
 

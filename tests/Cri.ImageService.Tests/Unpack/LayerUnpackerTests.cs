@@ -71,6 +71,20 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public async Task AHardLinksHeaderModeAppliesToTheSharedInodeAsInContainerd()
+    {
+        CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
+            .AddFile("bin/tool", "elf")
+            .AddRawEntry(TarEntryType.HardLink, "bin/tool-link", linkName: "bin/tool", mode: LayerBuilder.ExecutableMode)
+            .Build();
+
+        await UnpackAsync(layer);
+
+        Assert.Equal(LayerBuilder.ExecutableMode, File.GetUnixFileMode(At("bin/tool")));
+        Assert.Equal(Stat(At("bin/tool")).Inode, Stat(At("bin/tool-link")).Inode);
+    }
+
+    [Fact]
     public async Task AppliesPaxXattrsButNeverOverlayOnes()
     {
         CompressedLayer layer = LayerBuilder.OwnedByCurrentUser()
