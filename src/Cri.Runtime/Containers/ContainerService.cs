@@ -43,6 +43,8 @@ public sealed partial class ContainerService(
                 record.Message = ex.Message;
                 await store.SaveAsync(record, CancellationToken.None);
                 exits.SignalExited(record.Id);
+                // The container went Created → Exited: Evented PLEG learns it from this event, not from a relist.
+                events.Publish(record, ContainerEventType.ContainerStoppedEvent);
                 throw ex is RuntimeException ? ex : new RuntimeException(RuntimeErrorKind.Internal,
                     $"starting container {record.Id}: {ex.Message}", ex);
             }

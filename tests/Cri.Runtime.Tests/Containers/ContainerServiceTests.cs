@@ -82,6 +82,23 @@ public sealed class ContainerServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailedStartPublishesTheStoppedEventWithTheStartErrorStatus()
+    {
+        var sandbox = await _runtime.RunPodAsync();
+        var id = await _runtime.CreateContainerAsync(sandbox);
+        using var subscription = _runtime.Events.Subscribe();
+        _runtime.Handler.FailStart = new IOException("injected runc start failure");
+
+        await Assert.ThrowsAsync<RuntimeException>(() =>
+            _runtime.Containers.StartContainerAsync(new StartContainerRequest { ContainerId = id }, CancellationToken.None));
+
+        Assert.True(subscription.Reader.TryRead(out var stopped));
+        Assert.Equal((ContainerEventType.ContainerStoppedEvent, id), (stopped!.ContainerEventType, stopped.ContainerId));
+        var status = Assert.Single(stopped.ContainersStatuses, s => s.Id == id);
+        Assert.Equal((ContainerState.ContainerExited, "StartError"), (status.State, status.Reason));
+    }
+
+    [Fact]
     public async Task StopContainerTwiceAndOfAnUnknownIdSucceeds()
     {
         var sandbox = await _runtime.RunPodAsync();
