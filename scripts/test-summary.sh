@@ -20,7 +20,13 @@ done
 read -r passed failed skipped < <(grep -E "(Passed|Failed|Skipped)! +- +Failed:" "$log" | sed -E 's/.*Failed: *([0-9]+), *Passed: *([0-9]+), *Skipped: *([0-9]+).*/\2 \1 \3/' \
   | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
 runs=$(grep -cE "(Passed|Failed|Skipped)! +- +Failed:" "$log" || true)
+# CI shows only the tail of this output: name every failed test again just above the summary line.
+failures=$(grep -E "^ +Failed [A-Za-z_]" "$log" | sed -E 's/^ +Failed +//' | sort -u || true)
 rm -f "$log"
+if [[ -n "$failures" ]]; then
+  echo "Failed tests:"
+  sed 's/^/  /' <<<"$failures"
+fi
 if [[ "$runs" -lt ${#projects[@]} ]]; then
   echo "test-summary: only $runs of ${#projects[@]} test projects reported results" >&2
   status=1
