@@ -11,7 +11,8 @@ namespace Crisp.ImageService.Registry;
 /// Answers registry auth challenges: Basic credentials, or bearer tokens from the realm named in the
 /// challenge (Docker token protocol, including OAuth2 refresh tokens). Remembers each host's
 /// challenge so later requests authenticate up front, and caches tokens per
-/// (host, scope, credentials) until they expire.
+/// (host, scope, credentials) until they expire. Each fetched token sweeps the expired ones, so the cache
+/// holds only live tokens, however many repositories and credentials a node has pulled with.
 /// </summary>
 internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time, ILogger logger)
 {
@@ -79,8 +80,22 @@ internal sealed class RegistryAuthenticator(RetryPolicy retry, TimeProvider time
         }
         _tokens.TryRemove(key, out _);
         CachedToken token = await FetchTokenAsync(target, challenge, credentials, client, ct).ConfigureAwait(false);
+        DropExpiredTokens();
         _tokens[key] = token;
         return new AuthenticationHeaderValue("Bearer", token.Token);
+    }
+
+    /// <summary>Tokens cached now; what the expiry sweep keeps bounded.</summary>
+    internal int CachedTokenCount => _tokens.Count;
+
+    // A sweep per fetch: fetches are rare (one per repository and token lifetime) and the cache is small.
+    private void DropExpiredTokens()
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (var (key, token) in _tokens)
+        {
+            if (token.Expires <= now) _tokens.TryRemove(KeyValuePair.Create(key, token));
+        }
     }
 
     private async Task<CachedToken> FetchTokenAsync(RequestTarget target, AuthChallenge challenge, CredentialMaterial credentials, HttpClient client, CancellationToken ct)

@@ -302,5 +302,8 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
+    /// <summary>Bearer tokens cached for this client's registries.</summary>
+    internal int CachedTokenCount => _transport.CachedTokenCount;
+
     public void Dispose() => _transport.Dispose();
 }

@@ -38,6 +38,9 @@ internal sealed class RegistryTransport : IDisposable
         _verifiedClient = CreateClient(insecureHostName: null);
     }
 
+    /// <summary>Bearer tokens the authenticator holds (tests check the expiry sweep through it).</summary>
+    internal int CachedTokenCount => _authenticator.CachedTokenCount;
+
     public RetryPolicy Retry => _retry;
 
     /// <param name="insecureHostName">The one host name whose certificate is not checked; null checks every certificate.</param>

@@ -528,6 +528,24 @@ public sealed class RegistryClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_expired_token_leaves_the_cache_when_another_token_is_fetched()
+    {
+        Push(_registry, "app", "v1");
+        Push(_registry, "other", "v1");
+        _registry.Auth = FakeRegistry.AuthMode.Bearer;
+        _registry.TokenExpiresIn = 120;
+        var time = new ShiftableTime();
+        using RegistryClient client = new(RegistryConfiguration.Empty, NullLogger<RegistryClient>.Instance, FastOptions, time);
+
+        await client.ResolveAsync(Ref("app:v1"), Amd64, null, CancellationToken.None);
+        Assert.Equal(1, client.CachedTokenCount);
+
+        time.Offset = TimeSpan.FromSeconds(121);
+        await client.ResolveAsync(Ref("other:v1"), Amd64, null, CancellationToken.None);
+        Assert.Equal(1, client.CachedTokenCount);
+    }
+
+    [Fact]
     public async Task TokensAreCachedPerCredentials()
     {
         Push(_registry, "app", "v1");
