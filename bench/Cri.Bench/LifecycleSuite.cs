@@ -13,7 +13,8 @@ public sealed class LifecycleSuite : IBenchSuite
 {
     private const int Rounds = 20;
     private const int RunningPods = 20;
-    private const string CgroupParent = "/crisp-bench";
+    // Per bench process: two benches at once (crisp's and a branch's) must not share or remove each other's cgroups.
+    private static readonly string CgroupParent = $"/crisp-bench-{Environment.ProcessId}";
 
     private static readonly string[] Steps =
     [

@@ -15,7 +15,8 @@ namespace Crisp.Bench;
 public sealed class NetworkSuite : IBenchSuite
 {
     private const int Rounds = 20;
-    private const string CgroupParent = "/crisp-bench-network";
+    // Per bench process: two benches at once (crisp's and a branch's) must not share or remove each other's cgroups.
+    private static readonly string CgroupParent = $"/crisp-bench-network-{Environment.ProcessId}";
     private const string Total = "Run+Stop+Remove";
 
     private enum Side

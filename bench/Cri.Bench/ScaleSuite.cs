@@ -14,7 +14,8 @@ namespace Crisp.Bench;
 /// </summary>
 public sealed class ScaleSuite(int containers) : IBenchSuite
 {
-    private const string CgroupParent = "/crisp-bench-scale";
+    // Per bench process: two benches at once (crisp's and a branch's) must not share or remove each other's cgroups.
+    private static readonly string CgroupParent = $"/crisp-bench-scale-{Environment.ProcessId}";
     private const int ListRounds = 5;
 
     public string Name => "scale";

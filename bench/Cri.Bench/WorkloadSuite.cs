@@ -13,7 +13,8 @@ namespace Crisp.Bench;
 /// </summary>
 public sealed class WorkloadSuite(BenchTargets targets, BenchOptions options) : IBenchSuite
 {
-    private const string CgroupParent = "/crisp-bench-workload";
+    // Per bench process: two benches at once (crisp's and a branch's) must not share or remove each other's cgroups.
+    private static readonly string CgroupParent = $"/crisp-bench-workload-{Environment.ProcessId}";
     private const int ExecRounds = 30;
     private const int RemoveRounds = 20;
     private const int StatsCalls = 50;

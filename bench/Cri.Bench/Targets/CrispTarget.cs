@@ -68,7 +68,10 @@ public sealed class CrispLauncher : ICriTargetLauncher
 
     public async Task<CriTarget> StartAsync(string? sandboxImage, CancellationToken cancellationToken) => await CrispTarget.StartAsync();
 
-    /// <summary>Which crispd build runs: the footprint of the native and the JIT one differ by tens of MiB.</summary>
+    /// <summary>
+    /// Which crispd build runs: the footprint of the native and the JIT one differ by tens of MiB. A JIT apphost always
+    /// has its crispd.dll beside it, wherever CRISPD_PATH puts it; the native binary has none.
+    /// </summary>
     public static string Describe() =>
-        Path.GetFileName(Path.GetDirectoryName(DaemonBinary.Path)) == "native" ? "crispd (native)" : "crispd (JIT)";
+        File.Exists(Path.ChangeExtension(DaemonBinary.Path, ".dll")) ? "crispd (JIT)" : "crispd (native)";
 }
