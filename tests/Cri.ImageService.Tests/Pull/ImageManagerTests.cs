@@ -100,13 +100,10 @@ public sealed class ImageManagerTests : IAsyncLifetime
         ImageManager manager = NewManager();
         await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);
 
-        var timer = Stopwatch.StartNew();
         ImageRecord again = await manager.PullAsync(Ref("team/app:v1"), null, CancellationToken.None);
-        timer.Stop();
 
         Assert.Equal(1, _registry.RequestsFor(layer.Descriptor.Digest));
         Assert.Equal(1, _registry.RequestsFor(again.Id));
-        Assert.True(timer.ElapsedMilliseconds < 500, $"warm pull took {timer.ElapsedMilliseconds} ms");
     }
 
     [Fact]
