@@ -41,7 +41,8 @@ public sealed class CgroupV2ManagerTests
         {
             await File.WriteAllTextAsync(root + container + "/cgroup.procs", worker.Id.ToString());
             Crisp.Runtime.Api.CgroupStats? stats = null;
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            // A loaded CI machine may not schedule the worker for seconds (usage_usec was still 0 after 10 s at load 100).
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (DateTime.UtcNow < deadline)
             {
                 stats = await manager.ReadStatsAsync(container, CancellationToken.None);
@@ -49,7 +50,9 @@ public sealed class CgroupV2ManagerTests
                 await Task.Delay(50);
             }
             Assert.NotNull(stats);
-            Assert.True(stats.CpuUsageCoreNanoSeconds > 10_000_000, $"cpu {stats.CpuUsageCoreNanoSeconds}");
+            Assert.True(stats.CpuUsageCoreNanoSeconds > 10_000_000,
+                $"cpu {stats.CpuUsageCoreNanoSeconds}; cgroup.procs [{ReadOrMissing(root + container + "/cgroup.procs")}]; " +
+                $"cpu.stat [{ReadOrMissing(root + container + "/cpu.stat")}]; worker {(worker.HasExited ? $"exited {worker.ExitCode}" : "running")}");
             var pod = await manager.ReadStatsAsync(parent, CancellationToken.None);
             Assert.True(pod!.CpuUsageCoreNanoSeconds >= stats.CpuUsageCoreNanoSeconds);
         }
@@ -62,4 +65,6 @@ public sealed class CgroupV2ManagerTests
         Assert.False(Directory.Exists(root + "/crisp-v2-test"));
         Assert.Null(await manager.ReadStatsAsync(container, CancellationToken.None));
     }
+
+    private static string ReadOrMissing(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "missing";
 }
