@@ -39,12 +39,22 @@ public sealed class Http2AuthorityRewriterTests
         var rewriter = new Http2AuthorityRewriter();
         var output = new ArrayBufferWriter<byte>();
         var pending = Array.Empty<byte>();
-        for (var offset = 0; offset < input.Length; offset += chunk)
+        var offset = 0;
+        while (offset < input.Length && !rewriter.PassingThrough)
         {
-            pending = [.. pending, .. input.AsSpan(offset, Math.Min(chunk, input.Length - offset))];
+            var take = Math.Min(chunk, input.Length - offset);
+            pending = [.. pending, .. input.AsSpan(offset, take)];
+            offset += take;
             var sequence = new ReadOnlySequence<byte>(pending);
             var consumed = rewriter.Process(sequence, output);
             pending = sequence.Slice(consumed).ToArray();
+        }
+        if (rewriter.PassingThrough)
+        {
+            // The handoff: what the rewriter left and everything after it reach Kestrel as they are.
+            output.Write(pending);
+            output.Write(input.AsSpan(offset));
+            pending = [];
         }
         Assert.Empty(pending);
         var raw = output.WrittenSpan.ToArray();
@@ -121,6 +131,23 @@ public sealed class Http2AuthorityRewriterTests
         var (_, raw) = Run(input, chunk: 7);
 
         Assert.Equal(input, raw);
+    }
+
+    [Fact]
+    public void A_valid_first_authority_stops_the_rewriter_on_the_frame_boundary_after_its_block()
+    {
+        var first = Frame(1, 0x4, 1, GrpcGoHeaderBlock("localhost"));
+        var data = Frame(0, 0x1, 1, [0, 0, 0, 0, 5, 1, 2, 3, 4, 5]);
+        var input = Preface.Concat(SettingsFrame).Concat(first).Concat(data).ToArray();
+        var rewriter = new Http2AuthorityRewriter();
+        var output = new ArrayBufferWriter<byte>();
+        var sequence = new ReadOnlySequence<byte>(input);
+
+        var consumed = rewriter.Process(sequence, output);
+
+        Assert.True(rewriter.PassingThrough);
+        Assert.Equal(input.Length - data.Length, sequence.Slice(0, consumed).Length);
+        Assert.Equal(input[..(input.Length - data.Length)], output.WrittenSpan.ToArray());
     }
 
     [Fact]

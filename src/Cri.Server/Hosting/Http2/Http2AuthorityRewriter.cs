@@ -22,10 +22,11 @@ namespace Crisp.Server.Hosting.Http2;
 /// </para>
 /// <para>
 /// A client that names a valid authority (grpc-go dialling "unix:///path" sends "localhost") pays for this once:
-/// when the connection's first header block carries a valid <c>:authority</c>, its original frames are forwarded
-/// and every byte after it passes through untouched, with no decoding (<see cref="PassingThrough"/>). That is safe
-/// only while Kestrel's HPACK table has seen exactly the client's blocks, so a connection whose first block had
-/// to be rewritten stays in rewrite mode for good. A gRPC channel keeps one authority for its life.
+/// when the connection's first header block carries a valid <c>:authority</c>, its original frames are forwarded,
+/// <see cref="Process"/> stops right after them and <see cref="PassingThrough"/> turns true: the caller hands the
+/// rest of the connection to Kestrel untouched, with no decoding and no copy. That is safe only while Kestrel's
+/// HPACK table has seen exactly the client's blocks, so a connection whose first block had to be rewritten stays
+/// in rewrite mode for good. A gRPC channel keeps one authority for its life.
 /// </para>
 /// </summary>
 public sealed class Http2AuthorityRewriter
@@ -53,10 +54,16 @@ public sealed class Http2AuthorityRewriter
     private readonly ArrayBufferWriter<byte> _blockFrames = new();
     private bool _firstBlockSeen;
 
-    /// <summary>True once the connection is known not to need rewriting: input is then copied as is.</summary>
+    /// <summary>
+    /// True once the connection is known not to need rewriting: everything after what <see cref="Process"/> consumed
+    /// belongs to Kestrel as is, and Process must not be called again.
+    /// </summary>
     public bool PassingThrough { get; private set; }
 
-    /// <summary>Transforms as many complete frames of <paramref name="input"/> as possible; returns how far it consumed.</summary>
+    /// <summary>
+    /// Transforms as many complete frames of <paramref name="input"/> as possible; returns how far it consumed. Only
+    /// whole frames are written, so when <see cref="PassingThrough"/> turns true the output ends on a frame boundary.
+    /// </summary>
     public SequencePosition Process(ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
         var reader = new SequenceReader<byte>(input);
@@ -97,12 +104,6 @@ public sealed class Http2AuthorityRewriter
                 Write(output, input.Slice(reader.Position, FrameHeaderLength + length));
             }
             reader.Advance(FrameHeaderLength + length);
-        }
-        if (PassingThrough)
-        {
-            // Frame boundaries no longer matter: whatever arrived, whole frames or not, goes on as is.
-            Write(output, input.Slice(reader.Position));
-            return input.End;
         }
         return reader.Position;
     }

@@ -7,7 +7,8 @@ namespace Crisp.Server.Hosting.Http2;
 
 /// <summary>
 /// Kestrel connection middleware for the CRI socket: Kestrel reads the client's bytes through
-/// <see cref="Http2AuthorityRewriter"/> (see there for why); responses go straight out.
+/// <see cref="Http2AuthorityRewriter"/> (see there for why) until the rewriter hands the connection over, then
+/// straight from the socket (<see cref="HandoffPipeReader"/>); responses always go straight out.
 /// </summary>
 public static class UnixAuthorityMiddleware
 {
@@ -15,8 +16,10 @@ public static class UnixAuthorityMiddleware
     {
         var original = connection.Transport;
         var rewritten = new Pipe(new PipeOptions(useSynchronizationContext: false));
-        connection.Transport = new DuplexPipe(rewritten.Reader, original.Output);
-        var pump = PumpAsync(original.Input, rewritten.Writer, logger);
+        var rewriter = new Http2AuthorityRewriter();
+        var input = new HandoffPipeReader(rewritten.Reader, original.Input, () => rewriter.PassingThrough);
+        connection.Transport = new DuplexPipe(input, original.Output);
+        var pump = PumpAsync(rewriter, original.Input, rewritten.Writer, logger);
         try
         {
             await next(connection);
@@ -24,15 +27,14 @@ public static class UnixAuthorityMiddleware
         finally
         {
             connection.Transport = original;
-            original.Input.CancelPendingRead();
-            await rewritten.Reader.CompleteAsync();
+            if (!rewriter.PassingThrough) original.Input.CancelPendingRead();
+            input.Complete();
             await pump;
         }
     };
 
-    private static async Task PumpAsync(PipeReader input, PipeWriter output, ILogger logger)
+    private static async Task PumpAsync(Http2AuthorityRewriter rewriter, PipeReader input, PipeWriter output, ILogger logger)
     {
-        var rewriter = new Http2AuthorityRewriter();
         Exception? failure = null;
         try
         {
@@ -41,9 +43,12 @@ public static class UnixAuthorityMiddleware
                 var result = await input.ReadAsync();
                 if (result.IsCanceled) break;
                 var consumed = rewriter.Process(result.Buffer, output);
-                input.AdvanceTo(consumed, result.Buffer.End);
+                // After a handoff the bytes past the first header block are Kestrel's, unexamined: its first read of
+                // the socket must return them at once.
+                if (rewriter.PassingThrough) input.AdvanceTo(consumed);
+                else input.AdvanceTo(consumed, result.Buffer.End);
                 var flush = await output.FlushAsync();
-                if (flush.IsCompleted || result.IsCompleted) break;
+                if (rewriter.PassingThrough || flush.IsCompleted || result.IsCompleted) break;
             }
         }
         catch (ClientLimitExceededException e)
@@ -56,6 +61,7 @@ public static class UnixAuthorityMiddleware
             // A malformed header block ends the connection, as a decoding error would in Kestrel.
             failure = e;
         }
+        // Completing after a handoff is what lets HandoffPipeReader switch once Kestrel has drained the pipe.
         await output.CompleteAsync(failure);
     }
 
