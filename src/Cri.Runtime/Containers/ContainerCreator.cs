@@ -300,8 +300,26 @@ public sealed partial class ContainerCreator
             record.Pid = pid;
             record.PidStartTime = ProcessIdentity.ReadStartTime(pid) ?? 0;
         }
+        await DetachHostMountsAsync(record);
         record.Phase = ContainerPhase.Created;
         await _store.SaveAsync(record, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Once the runtime created the container, its init holds its own copy of the rootfs overlay (and of any idmapped
+    /// bind source) in the container's mount namespace, pivoted into: the host's copies have done their job. Left in
+    /// place, each created container adds a line of about 500 bytes to the host's mountinfo, which `runc create`
+    /// reads and parses four times (twice for its cgroup mounts, twice in its init) and every `runc exec` again, and
+    /// which each new container's mount namespace copies and drops: with 1,000 containers a bare `runc create` took
+    /// 85-135 ms against 38-43 ms on the same node without those lines. Detached, the host's mount table holds only the
+    /// creates in flight, and the overlay lives as long as the container's mount namespace (the kernel's last umount
+    /// then syncs the upper layer, as crisp's own did). The container is reached through /proc/PID/root.
+    /// </summary>
+    private async Task DetachHostMountsAsync(ContainerRecord record)
+    {
+        await _mounts.UnmountRootfsAsync(record.RootfsPath, CancellationToken.None);
+        _mounts.UnmountAllUnder(record.IdmappedMountsPath);
+        record.RootfsMounted = false;
     }
 
     private static partial class Log

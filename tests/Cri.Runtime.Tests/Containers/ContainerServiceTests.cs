@@ -64,7 +64,23 @@ public sealed class ContainerServiceTests : IDisposable
         var id = await _runtime.CreateContainerAsync(sandbox);
 
         Assert.Equal(ContainerPhase.Created, _runtime.Store.FindContainer(id)!.Phase);
-        Assert.Contains(_runtime.Store.FindContainer(id)!.RootfsPath, _runtime.Mounts.Mounted);
+        Assert.True(_runtime.Mounts.RootfsIdmaps.ContainsKey(_runtime.Store.FindContainer(id)!.RootfsPath));
+    }
+
+    [Fact]
+    public async Task TheHostLetsGoOfTheRootfsMountOnceTheRuntimeCreatedTheContainer()
+    {
+        var sandbox = await _runtime.RunPodAsync();
+        var mountedAtCreate = new List<string>();
+        _runtime.Handler.Creating = _ => mountedAtCreate.AddRange(_runtime.Mounts.MountsUnder(_runtime.Layout.ContainersRoot));
+
+        var id = await _runtime.CreateContainerAsync(sandbox);
+
+        var record = _runtime.Store.FindContainer(id)!;
+        // runc copied the mount into the container's mount namespace; the host's copy would only grow its mount table.
+        Assert.Equal([record.RootfsPath], mountedAtCreate);
+        Assert.Empty(_runtime.Mounts.MountsUnder(_runtime.Layout.ContainersRoot));
+        Assert.Equal((ContainerPhase.Created, false), (record.Phase, record.RootfsMounted));
     }
 
     [Fact]

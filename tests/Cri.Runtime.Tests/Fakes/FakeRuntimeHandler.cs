@@ -22,6 +22,9 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
     public Exception? FailStart { get; set; }
     public Exception? FailDelete { get; set; }
 
+    /// <summary>Called while the runtime creates a container, to see the host as runc saw it then.</summary>
+    public Action<ContainerLaunch>? Creating { get; set; }
+
     /// <summary>Called with the container id and exit code when a kill stops a container (conmon reporting the exit).</summary>
     public Func<string, int, Task>? Exited { get; set; }
 
@@ -41,6 +44,7 @@ public sealed class FakeRuntimeHandler(string name = "runc") : IRuntimeHandler
     {
         // runc records the container before a failing create is reported, so the rollback has to delete it.
         _containers[launch.ContainerId] = RuntimeStatus.Creating;
+        Creating?.Invoke(launch);
         if (FailCreate is not null) throw FailCreate;
         _containers[launch.ContainerId] = RuntimeStatus.Created;
         return Task.CompletedTask;

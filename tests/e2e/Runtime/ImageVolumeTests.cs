@@ -151,8 +151,7 @@ public sealed class ImageVolumeTests
         var (podId, pod) = await pods.RunPodAsync("volume-restart");
         // busybox has one layer: the read-only overlay stacks it on an empty directory.
         var before = await StartAsync(pods, podId, pod, Sleeper("before", busybox, Volume("/image", busybox)));
-        await AssertReadsAsync(pods, before, "/image/etc/group", await File.ReadAllTextAsync(
-            Path.Combine(daemon.RootDirectory, "containers", before, "rootfs", "etc", "group")));
+        await AssertReadsAsync(pods, before, "/image/etc/group", PodHelper.Utf8((await pods.ExecAsync(before, 10, "cat", "/etc/group")).Stdout));
         var mounted = Assert.Single(await VolumeMountsAsync(daemon));
 
         await daemon.KillAsync();

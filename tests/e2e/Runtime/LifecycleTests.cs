@@ -70,6 +70,25 @@ public sealed class LifecycleTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task A_created_container_has_its_rootfs_in_its_own_mount_namespace_only_and_runs_from_it()
+    {
+        var (podId, pod) = await Pods.RunPodAsync("own-rootfs");
+        var id = await Pods.CreateAsync(podId, pod, await Pods.ContainerConfigAsync("app", "busybox", ["sleep", "300"]));
+
+        // A host copy of every container's overlay would lengthen the mountinfo each later runc create and exec reads.
+        Assert.DoesNotContain(File.ReadAllText("/proc/self/mountinfo").Split('\n'), l => l.Contains(id, StringComparison.Ordinal));
+        await fixture.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
+        var exec = await Pods.ExecAsync(id, 10, "sh", "-c", "echo kept > /written && cat /written && grep -c ^root: /etc/passwd");
+        Assert.Equal("kept\n1\n", PodHelper.Utf8(exec.Stdout));
+        // The write went to the container's upper layer, where the writable-layer stats count it.
+        Assert.Equal("kept\n", await File.ReadAllTextAsync(Path.Combine(fixture.Daemon.RootDirectory, "containers", id, "upper", "written")));
+
+        await fixture.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await fixture.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        Assert.False(Directory.Exists(Path.Combine(fixture.Daemon.RootDirectory, "containers", id)));
+    }
+
+    [Fact]
     public async Task Created_containers_that_never_started_are_removed_with_everything_they_had()
     {
         var (podId, pod) = await Pods.RunPodAsync("neverstarted");

@@ -24,9 +24,12 @@ public sealed class RecoveryTests
             ["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 7"]);
         var keeperPid = ContainerPid(await daemon.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = keeper, Verbose = true }));
         Assert.True(keeperPid > 0);
+        var quitterPid = ContainerPid(await daemon.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = quitter, Verbose = true }));
+        Assert.True(quitterPid > 0);
 
         await daemon.KillAsync();
-        File.WriteAllText(Path.Combine(daemon.RootDirectory, "containers", quitter, "rootfs", "tmp", "go"), "");
+        // The rootfs is mounted in the container's mount namespace only (the host let go of it once runc created it).
+        File.WriteAllText($"/proc/{quitterPid}/root/tmp/go", "");
         var exitFile = Path.Combine(daemon.StateDirectory, "exits", quitter);
         await LifecycleTests.WaitUntilAsync(() => File.Exists(exitFile) && File.ReadAllText(exitFile).Trim().Length > 0);
         Assert.True(Directory.Exists($"/proc/{keeperPid}"), "the container must outlive crispd (conmon owns it)");
