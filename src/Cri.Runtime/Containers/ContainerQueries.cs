@@ -25,7 +25,8 @@ public sealed class ContainerQueries(IStateStore store)
             ["phase"] = record.Phase.ToString(),
             ["runtimeHandler"] = record.RuntimeHandler,
             ["bundle"] = record.BundleDirectory,
-            ["rootfs"] = record.RootfsPath,
+            ["rootfs"] = VisibleRootfs(record),
+            ["writableLayer"] = record.UpperPath,
             ["cgroupsPath"] = record.CgroupsPath,
             ["stopSignal"] = record.StopSignal,
             ["user"] = record.User is null ? null : JsonSerializer.SerializeToNode(record.User, StateJsonContext.Default.ResolvedUser),
@@ -34,6 +35,18 @@ public sealed class ContainerQueries(IStateStore store)
         };
         return info.ToJsonString();
     }
+
+    /// <summary>
+    /// Where an operator sees the container's root filesystem: once runc created the container the host lets go of its
+    /// copy of the overlay (ContainerCreator.DetachHostMountsAsync) and only the init's /proc root shows it; none once
+    /// the container has exited.
+    /// </summary>
+    private static string? VisibleRootfs(ContainerRecord record) => record switch
+    {
+        { RootfsMounted: true } => record.RootfsPath,
+        { Phase: ContainerPhase.Created or ContainerPhase.Running, Pid: > 0 } => $"/proc/{record.Pid}/root",
+        _ => null,
+    };
 
     public IReadOnlyList<Container> ListContainers(ContainerFilter? filter) =>
         store.Containers

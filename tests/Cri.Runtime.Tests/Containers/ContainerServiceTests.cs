@@ -81,6 +81,13 @@ public sealed class ContainerServiceTests : IDisposable
         Assert.Equal([record.RootfsPath], mountedAtCreate);
         Assert.Empty(_runtime.Mounts.MountsUnder(_runtime.Layout.ContainersRoot));
         Assert.Equal((ContainerPhase.Created, false), (record.Phase, record.RootfsMounted));
+        // Verbose status points an operator at the rootfs where it still is: the init's /proc root (the fake runtime
+        // reports no init pid; conmon's pid file gives the real one).
+        record.Pid = 4242;
+        var info = System.Text.Json.Nodes.JsonNode.Parse(new Crisp.Runtime.Containers.ContainerQueries(_runtime.Store)
+            .ContainerStatus(new ContainerStatusRequest { ContainerId = id, Verbose = true }).Info["info"])!;
+        Assert.Equal($"/proc/{record.Pid}/root", (string?)info["rootfs"]);
+        Assert.Equal(record.UpperPath, (string?)info["writableLayer"]);
     }
 
     [Fact]
