@@ -21,8 +21,9 @@ internal static class HandlerProbe
 
         var (rro, userns) = await ReadFeaturesAsync(binary, ct).ConfigureAwait(false);
 
-        var dir = Path.Combine(Path.GetTempPath(), $"crisp-probe-{name}-{Guid.NewGuid():N}");
-        var id = "crisp-probe-" + Guid.NewGuid().ToString("N")[..12];
+        ProbeLeftovers.SweepStale(DateTime.UtcNow);
+        var dir = Path.Combine(Path.GetTempPath(), $"{ProbeLeftovers.Prefix}{name}-{Guid.NewGuid():N}");
+        var id = ProbeLeftovers.Prefix + Guid.NewGuid().ToString("N")[..12];
         var root = Path.Combine(dir, "state");
         try
         {
@@ -45,6 +46,7 @@ internal static class HandlerProbe
             if (systemdCgroup) del.Add("--systemd-cgroup");
             del.AddRange(["delete", "--force", id]);
             await TryRunAsync(binary, del, CancellationToken.None).ConfigureAwait(false);
+            if (!systemdCgroup) await ProbeLeftovers.RemoveCgroupAsync(id).ConfigureAwait(false);
             try { Directory.Delete(dir, recursive: true); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
