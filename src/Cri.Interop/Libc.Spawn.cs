@@ -69,6 +69,22 @@ public static partial class Libc
     [LibraryImport(LibName, EntryPoint = "unshare", SetLastError = true)]
     private static partial int UnshareFsRaw(int flags);
 
+    [LibraryImport(LibName, EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlIntRaw(SafeHandle fd, ulong request, out int value);
+
+    /// <summary>FIONREAD, the same number on x86_64 and aarch64 (asm-generic).</summary>
+    private const ulong Fionread = 0x541B;
+
+    /// <summary>
+    /// How many bytes are waiting unread in a pipe (ioctl FIONREAD): what a child wrote before it exited is there even
+    /// when the reader has not been scheduled yet.
+    /// </summary>
+    public static int PipeBytesPending(SafeHandle readEnd)
+    {
+        if (IoctlIntRaw(readEnd, Fionread, out var pending) != 0) throw SyscallException.FromLastError("ioctl(FIONREAD)");
+        return pending;
+    }
+
     /// <summary>
     /// A pipe whose two ends are close-on-exec: a child gets an end only through an explicit dup2. Pipe handles, so
     /// an AnonymousPipeClientStream reads them asynchronously (epoll), as Process's own stdout does.

@@ -28,7 +28,10 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
     /// </summary>
     private static readonly TimeSpan OutputIdleAfterExit = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The longest output is drained after the exit, however busy a leftover child keeps the pipes.</summary>
+    /// <summary>
+    /// The longest output is drained after the exit, however busy a leftover child keeps the pipes (or however long
+    /// a loaded node leaves the readers unscheduled while the process's last output waits in them).
+    /// </summary>
     private static readonly TimeSpan MaxDrainAfterExit = TimeSpan.FromSeconds(1);
 
     /// <summary>How long the readers may take to stop once their pipes are abandoned.</summary>
@@ -126,7 +129,7 @@ internal sealed class ConmonExecSync(ConmonLauncher launcher, string runtimePath
                     exitCode = exited.Data;
                     using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     drain.CancelAfter(MaxDrainAfterExit);
-                    await StreamPump.DrainAsync(pumps, OutputIdleAfterExit, drain.Token).ConfigureAwait(false);
+                    await StreamPump.DrainAsync(pumps, OutputIdleAfterExit, drain.Token, conmonParent.OutputPending).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)

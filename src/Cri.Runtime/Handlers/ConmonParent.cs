@@ -18,6 +18,21 @@ internal sealed class ConmonParent(ChildProcess process, Stream? stdout, Stream?
 
     internal static Stream ReadEnd(SafePipeHandle handle) => new AnonymousPipeClientStream(PipeDirection.In, handle);
 
+    /// <summary>True while either output pipe holds bytes nobody has read yet.</summary>
+    public bool OutputPending() => Pending(stdout) || Pending(stderr);
+
+    private static bool Pending(Stream? pipe)
+    {
+        try
+        {
+            return pipe is PipeStream { SafePipeHandle: { IsClosed: false } handle } && Libc.PipeBytesPending(handle) > 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         stdout?.Dispose();

@@ -55,9 +55,12 @@ internal sealed class StreamPump
 
     /// <summary>
     /// Waits for pumps that may outlive the process whose output they carry (a background child can keep a pipe
-    /// open forever): returns when they finish, or when they have been idle for <paramref name="idle"/>.
+    /// open forever): returns when they finish, or when they have been idle for <paramref name="idle"/> with nothing
+    /// left unread in their sources (<paramref name="sourcesHoldUnread"/>: on a loaded node a pump may not have been
+    /// scheduled for longer than the idle time while the process's last output waits in the pipe).
     /// </summary>
-    public static async Task DrainAsync(IReadOnlyList<(StreamPump Pump, Task Task)> pumps, TimeSpan idle, CancellationToken ct)
+    public static async Task DrainAsync(
+        IReadOnlyList<(StreamPump Pump, Task Task)> pumps, TimeSpan idle, CancellationToken ct, Func<bool>? sourcesHoldUnread = null)
     {
         var all = Task.WhenAll(pumps.Select(p => p.Task));
         var last = pumps.Sum(p => p.Pump.Bytes);
@@ -66,7 +69,7 @@ internal sealed class StreamPump
             var finished = await Task.WhenAny(all, Task.Delay(idle, ct)).ConfigureAwait(false);
             if (finished == all || ct.IsCancellationRequested) return;
             var now = pumps.Sum(p => p.Pump.Bytes);
-            if (now == last) return;
+            if (now == last && sourcesHoldUnread?.Invoke() != true) return;
             last = now;
         }
     }
