@@ -1,3 +1,6 @@
+using Crisp.Runtime.Api;
+using Crisp.Runtime.Cgroups;
+
 namespace Crisp.Runtime.Handlers;
 
 /// <summary>
@@ -13,20 +16,17 @@ internal static class ProbeLeftovers
     public const string Prefix = "crisp-probe-";
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(10);
     private const string CgroupRoot = "/sys/fs/cgroup";
-    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(50);
-    private const int BusyAttempts = 5;
 
-    /// <summary>Removes the cgroup of one finished probe (cgroupfs path "/id") from the unified root and every hierarchy.</summary>
+    /// <summary>
+    /// Removes the cgroup of one finished probe (cgroupfs path "/id") from the unified root and every hierarchy, with
+    /// the cgroup managers' own EBUSY retry; one still busy after it is left to a later stale sweep.
+    /// </summary>
     public static async Task RemoveCgroupAsync(string id, string cgroupRoot = CgroupRoot)
     {
         foreach (var hierarchy in Hierarchies(cgroupRoot))
         {
-            var path = Path.Combine(hierarchy, id);
-            for (var attempt = 1; attempt <= BusyAttempts && Directory.Exists(path); attempt++)
-            {
-                if (TryRemoveDirectory(path, recursive: false)) break;
-                await Task.Delay(BusyRetryDelay).ConfigureAwait(false);
-            }
+            try { await CgroupFiles.RemoveTreeAsync(Path.Combine(hierarchy, id), CancellationToken.None).ConfigureAwait(false); }
+            catch (RuntimeException) { }
         }
     }
 
